@@ -1,0 +1,5 @@
+//! The functional core: pure decisions, no I/O, no clock reads. Time comes in as an
+//! argument; what to do goes out as data for the shell to carry out.
+
+pub mod domain;
+pub mod parse;
