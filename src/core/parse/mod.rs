@@ -93,6 +93,20 @@ pub struct Parsed {
     pub title: Option<String>,
     /// For a request without whole sessions: the dates and times that were found.
     pub partial: Partial,
+    /// What a human must be told about the mail (a date that does not exist, an end before
+    /// its start, two commands at once).
+    pub problems: Vec<Problem>,
+}
+
+/// Something wrong in what a human wrote, explained back to them in the reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A date that does not exist on the calendar ("30 Februari 2026").
+    NoSuchDate { text: String },
+    /// A time range whose end is not after its start ("pukul 14.00 s.d. 10.00").
+    EndBeforeStart { text: String },
+    /// The new text gives conflicting commands ("SETUJU ... TOLAK"): the desk asks again.
+    Ambiguous { commands: Vec<Intent> },
 }
 
 /// Reads one raw RFC 5322 mail. Never panics on any input (fuzzed); the shell still
