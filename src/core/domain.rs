@@ -27,10 +27,7 @@ impl Reference {
         if !(2000..=9999).contains(&year) || number == 0 || number > 999_999 {
             return Err(ReferenceError::Malformed(format!("LKT-{year}-{number}")));
         }
-        Ok(Reference {
-            year: year as u16,
-            number,
-        })
+        Ok(Reference { year: year as u16, number })
     }
     pub fn year(&self) -> i32 {
         i32::from(self.year)
@@ -72,11 +69,7 @@ impl FromStr for Reference {
     type Err = ReferenceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || ReferenceError::Malformed(s.to_string());
-        let rest = s
-            .get(..4)
-            .filter(|p| p.eq_ignore_ascii_case("LKT-"))
-            .map(|_| &s[4..])
-            .ok_or_else(bad)?;
+        let rest = s.get(..4).filter(|p| p.eq_ignore_ascii_case("LKT-")).map(|_| &s[4..]).ok_or_else(bad)?;
         let (y, n) = rest.split_once('-').ok_or_else(bad)?;
         if y.len() != 4 || n.len() < 4 || !y.bytes().chain(n.bytes()).all(|b| b.is_ascii_digit()) {
             return Err(bad());
@@ -120,16 +113,9 @@ impl Session {
         open_ended: bool,
     ) -> Result<Self, SessionError> {
         if end <= start {
-            return Err(SessionError::EndNotAfterStart {
-                start: start.to_rfc3339(),
-                end: end.to_rfc3339(),
-            });
+            return Err(SessionError::EndNotAfterStart { start: start.to_rfc3339(), end: end.to_rfc3339() });
         }
-        Ok(Session {
-            start,
-            end,
-            open_ended,
-        })
+        Ok(Session { start, end, open_ended })
     }
     pub fn start(&self) -> DateTime<FixedOffset> {
         self.start
@@ -152,11 +138,7 @@ impl Session {
     }
     /// The same slot moved by `by`, keeping its offset and length.
     pub fn shifted(&self, by: chrono::Duration) -> Session {
-        Session {
-            start: self.start + by,
-            end: self.end + by,
-            open_ended: self.open_ended,
-        }
+        Session { start: self.start + by, end: self.end + by, open_ended: self.open_ended }
     }
     /// The same slot shown in another offset (a WITA request shown in WIB).
     pub fn with_offset(&self, offset: FixedOffset) -> Session {
@@ -190,18 +172,14 @@ impl Address {
         let ok = t.len() <= 254
             && t.split('@').count() == 2
             && t.split_once('@').is_some_and(|(l, d)| {
-                !l.is_empty()
-                    && !d.is_empty()
-                    && !d.starts_with('.')
-                    && !d.ends_with('.')
-                    && !d.contains("..")
+                !l.is_empty() && !d.is_empty() && !d.starts_with('.') && !d.ends_with('.') && !d.contains("..")
             })
-            && t.chars().all(|c| !c.is_whitespace() && !c.is_control() && !matches!(c, '<' | '>' | ',' | ';' | '"' | '(' | ')' | '[' | ']' | '\\'));
-        if ok {
-            Ok(Address(t.to_lowercase()))
-        } else {
-            Err(AddressError::Malformed(s.to_string()))
-        }
+            && t.chars().all(|c| {
+                !c.is_whitespace()
+                    && !c.is_control()
+                    && !matches!(c, '<' | '>' | ',' | ';' | '"' | '(' | ')' | '[' | ']' | '\\')
+            });
+        if ok { Ok(Address(t.to_lowercase())) } else { Err(AddressError::Malformed(s.to_string())) }
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -254,17 +232,14 @@ impl Mailbox {
 pub fn parse_duration(s: &str) -> Result<chrono::Duration, String> {
     let t = s.trim();
     let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
-    let n: i64 = num
-        .parse()
-        .map_err(|_| format!("bad duration {s:?}: write a number and a unit, e.g. 30m, 1h or 1d"))?;
+    let n: i64 =
+        num.parse().map_err(|_| format!("bad duration {s:?}: write a number and a unit, e.g. 30m, 1h or 1d"))?;
     let minutes = match unit.trim() {
         "m" | "min" => n,
         "h" => n * 60,
         "d" => n * 24 * 60,
         _ => {
-            return Err(format!(
-                "bad duration {s:?}: the unit must be m, h or d (e.g. 30m, 1h, 1d)"
-            ));
+            return Err(format!("bad duration {s:?}: the unit must be m, h or d (e.g. 30m, 1h, 1d)"));
         }
     };
     Ok(chrono::Duration::minutes(minutes))

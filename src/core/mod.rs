@@ -3,3 +3,7 @@
 
 pub mod domain;
 pub mod parse;
+pub mod rules;
+pub mod schedule;
+pub mod token;
+pub mod workflow;
