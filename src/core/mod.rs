@@ -7,3 +7,4 @@ pub mod rules;
 pub mod schedule;
 pub mod token;
 pub mod workflow;
+pub mod present;
