@@ -112,8 +112,11 @@ fn subject(words: &Words, m: &OutMail) -> String {
 }
 
 fn lettre_mailbox(m: &Mailbox) -> Result<lettre::message::Mailbox, ComposeError> {
-    let address: lettre::Address =
-        m.address.as_str().parse().map_err(|e: lettre::address::AddressError| ComposeError::Address(m.address.to_string(), e.to_string()))?;
+    let address: lettre::Address = m
+        .address
+        .as_str()
+        .parse()
+        .map_err(|e: lettre::address::AddressError| ComposeError::Address(m.address.to_string(), e.to_string()))?;
     Ok(lettre::message::Mailbox::new(m.name.as_ref().map(|n| one_line(n)), address))
 }
 
@@ -127,7 +130,8 @@ pub fn ics(r: &Request, desk: &Address, desk_name: &str, now: DateTime<Utc>) -> 
         one_line(s).replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,")
     }
     let stamp = |t: DateTime<Utc>| t.format("%Y%m%dT%H%M%SZ").to_string();
-    let mut out = String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//loket//Zoom loan desk//EN\r\nMETHOD:PUBLISH\r\n");
+    let mut out =
+        String::from("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//loket//Zoom loan desk//EN\r\nMETHOD:PUBLISH\r\n");
     let title = r.title.clone().unwrap_or_else(|| r.subject.clone());
     for (i, s) in r.sessions.iter().enumerate() {
         let account = r.accounts.get(i).map(String::as_str).unwrap_or("");
@@ -167,7 +171,12 @@ pub struct Letterhead<'a> {
 }
 
 /// The mail's bytes. `now` is its Date.
-pub fn compose(m: &OutMail, words: &Words, head: &Letterhead<'_>, now: DateTime<Utc>) -> Result<Composed, ComposeError> {
+pub fn compose(
+    m: &OutMail,
+    words: &Words,
+    head: &Letterhead<'_>,
+    now: DateTime<Utc>,
+) -> Result<Composed, ComposeError> {
     let id = message_id(head.desk, m.request.as_ref().map(|r| r.reference), m.kind);
     let subject = subject(words, m);
     let from = lettre_mailbox(&Mailbox { name: Some(head.desk_name.to_string()), address: head.desk.clone() })?;

@@ -68,8 +68,18 @@ pub struct ServerConfig {
 
 #[derive(Debug, Clone)]
 pub enum InboxConfig {
-    Maildir { path: PathBuf, poll_seconds: u64 },
-    Imap { server: ServerConfig, folder: String, processed_folder: String, failed_folder: String, idle: bool, poll_seconds: u64 },
+    Maildir {
+        path: PathBuf,
+        poll_seconds: u64,
+    },
+    Imap {
+        server: ServerConfig,
+        folder: String,
+        processed_folder: String,
+        failed_folder: String,
+        idle: bool,
+        poll_seconds: u64,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -307,7 +317,8 @@ fn office_days(s: &str) -> Result<Option<Vec<Weekday>>, ConfigError> {
     if s.trim().eq_ignore_ascii_case("any") {
         return Ok(None);
     }
-    let bad = || invalid(key, format!("{s:?} is not a day range like \"mon-fri\", a list like \"mon,wed,fri\" or \"any\""));
+    let bad =
+        || invalid(key, format!("{s:?} is not a day range like \"mon-fri\", a list like \"mon,wed,fri\" or \"any\""));
     let day = |d: &str| d.trim().parse::<Weekday>().map_err(|_| bad());
     let mut days = Vec::new();
     for part in s.split(',') {
@@ -341,22 +352,30 @@ fn server(
     if tls == Tls::None && !is_loopback(&host) {
         return Err(invalid(
             format!("{section}.tls"),
-            format!("\"none\" would send the password in clear to {host}: use \"implicit\" or \"starttls\" (\"none\" is only for a loopback host)"),
+            format!(
+                "\"none\" would send the password in clear to {host}: use \"implicit\" or \"starttls\" (\"none\" is only for a loopback host)"
+            ),
         ));
     }
-    let username = b.username.clone().ok_or_else(|| invalid(format!("{section}.username"), "required for this kind"))?;
+    let username =
+        b.username.clone().ok_or_else(|| invalid(format!("{section}.username"), "required for this kind"))?;
     let password = secret(&format!("{section}.password"), b.password.clone(), b.password_env.clone(), env)?
         .ok_or_else(|| invalid(format!("{section}.password"), "give `password` or `password_env`"))?;
-    Ok(ServerConfig { port: b.port.unwrap_or(default_port(tls)), host, tls, ca_file: b.ca_file.clone(), username, password })
+    Ok(ServerConfig {
+        port: b.port.unwrap_or(default_port(tls)),
+        host,
+        tls,
+        ca_file: b.ca_file.clone(),
+        username,
+        password,
+    })
 }
 
 fn build(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
     let desk_address = address("desk.address", &raw.desk.address)?;
-    let timezone: chrono_tz::Tz = raw
-        .desk
-        .timezone
-        .parse()
-        .map_err(|_| invalid("desk.timezone", format!("{:?} is not an IANA zone such as Asia/Jakarta", raw.desk.timezone)))?;
+    let timezone: chrono_tz::Tz = raw.desk.timezone.parse().map_err(|_| {
+        invalid("desk.timezone", format!("{:?} is not an IANA zone such as Asia/Jakarta", raw.desk.timezone))
+    })?;
     let language = match raw.desk.language.as_str() {
         "id" => Language::Id,
         "en" => Language::En,
@@ -405,7 +424,11 @@ fn build(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Config,
         max_duration: Duration::hours(positive("policy.max_duration_hours", p.max_duration_hours, "hours")?),
         office_hours: office_hours(&p.office_hours)?,
         office_days: office_days(&p.office_days)?,
-        approval_timeout: Duration::hours(positive("policy.approval_timeout_hours", p.approval_timeout_hours, "hours")?),
+        approval_timeout: Duration::hours(positive(
+            "policy.approval_timeout_hours",
+            p.approval_timeout_hours,
+            "hours",
+        )?),
         open_ended,
     };
 
@@ -418,7 +441,10 @@ fn build(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Config,
         .collect::<Result<Vec<_>, _>>()?;
     let reminders = Reminders {
         before,
-        recording_after_end: duration("reminders.recording_after_end", r.recording_after_end.as_deref().unwrap_or("0m"))?,
+        recording_after_end: duration(
+            "reminders.recording_after_end",
+            r.recording_after_end.as_deref().unwrap_or("0m"),
+        )?,
         closure_after_end: match r.closure_after_end {
             Some(s) => duration("reminders.closure_after_end", &s)?,
             None => turnaround,
@@ -448,9 +474,9 @@ fn build(raw: RawConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Config,
         other => return Err(invalid("inbox.kind", format!("{other:?}: use \"maildir\" or \"imap\""))),
     };
     let outbox = match raw.outbox.kind.as_str() {
-        "file" => {
-            OutboxConfig::File { path: raw.outbox.path.clone().ok_or_else(|| invalid("outbox.path", "required for kind = \"file\""))? }
-        }
+        "file" => OutboxConfig::File {
+            path: raw.outbox.path.clone().ok_or_else(|| invalid("outbox.path", "required for kind = \"file\""))?,
+        },
         "smtp" => OutboxConfig::Smtp {
             server: server("outbox", &raw.outbox, |t| if t == Tls::Implicit { 465 } else { 587 }, env)?,
         },
@@ -503,10 +529,7 @@ mod tests {
 
     #[test]
     fn mistakes_are_named_by_key() {
-        let cases = [
-            ("[desk]\naddress = \"zoom@bps.test\"", "desk.name"),
-            ("policy]", "not valid TOML"),
-        ];
+        let cases = [("[desk]\naddress = \"zoom@bps.test\"", "desk.name"), ("policy]", "not valid TOML")];
         for (text, want) in cases {
             let e = load(text).err().expect("must fail").to_string();
             assert!(e.contains(want) || e.contains("missing field"), "{e}");
@@ -516,7 +539,9 @@ mod tests {
             load(&EXAMPLE.replace(from, to)).err().expect("must fail").to_string()
         };
         assert!(swap("timezone = \"Asia/Jakarta\"", "timezone = \"Mars/Base\"").contains("desk.timezone"));
-        assert!(swap("office_hours = \"07:00-18:00\"", "office_hours = \"18:00-07:00\"").contains("policy.office_hours"));
+        assert!(
+            swap("office_hours = \"07:00-18:00\"", "office_hours = \"18:00-07:00\"").contains("policy.office_hours")
+        );
         assert!(swap("office_days = \"mon-fri\"", "office_days = \"weekdays\"").contains("policy.office_days"));
         assert!(swap("before = [\"1d\", \"1h\"]", "before = [\"1w\"]").contains("reminders.before"));
         assert!(swap("language = \"id\"", "language = \"jv\"").contains("desk.language"));

@@ -68,7 +68,8 @@ impl Templates {
         html.set_strict_mode(true);
         html.register_escape_fn(handlebars::html_escape);
         for (name, body) in sources {
-            let err = |e: handlebars::TemplateError| RenderError::Template { name: name.clone(), message: e.to_string() };
+            let err =
+                |e: handlebars::TemplateError| RenderError::Template { name: name.clone(), message: e.to_string() };
             // Partials (names starting with `_`) are shared by both registries.
             if name.ends_with(".html") || name.starts_with('_') {
                 html.register_template_string(&name, &body).map_err(err)?;
@@ -103,7 +104,10 @@ impl Templates {
     /// start-up (and `loket check-config`) instead of a mail.
     pub fn check(&self, rules: &Rules) -> Result<(), RenderError> {
         for sample in crate::shell::samples::all(rules) {
-            self.render(sample.mail.kind, &crate::core::present::context(&sample.mail, rules, sample.credentials.as_ref()))?;
+            self.render(
+                sample.mail.kind,
+                &crate::core::present::context(&sample.mail, rules, sample.credentials.as_ref()),
+            )?;
         }
         Ok(())
     }

@@ -66,18 +66,32 @@ pub fn all(rules: &Rules) -> Vec<Sample> {
         .map(|kind| {
             let (status, to, facts) = match kind {
                 MailKind::Ack => (Status::Held, &requester, Facts::default()),
-                MailKind::ApprovalRequest => (Status::Held, &approver, Facts { actor: Some(requester.clone()), ..Facts::default() }),
-                MailKind::Confirmed => (Status::Approved, &requester, Facts { actor: Some(approver.clone()), ..Facts::default() }),
-                MailKind::AssignmentNotice => (Status::Approved, &admin, Facts { actor: Some(approver.clone()), ..Facts::default() }),
+                MailKind::ApprovalRequest => {
+                    (Status::Held, &approver, Facts { actor: Some(requester.clone()), ..Facts::default() })
+                }
+                MailKind::Confirmed => {
+                    (Status::Approved, &requester, Facts { actor: Some(approver.clone()), ..Facts::default() })
+                }
+                MailKind::AssignmentNotice => {
+                    (Status::Approved, &admin, Facts { actor: Some(approver.clone()), ..Facts::default() })
+                }
                 MailKind::Rejected => (
                     Status::Rejected,
                     &requester,
-                    Facts { actor: Some(approver.clone()), reason: Some("bentrok dengan rapat pimpinan".into()), ..Facts::default() },
+                    Facts {
+                        actor: Some(approver.clone()),
+                        reason: Some("bentrok dengan rapat pimpinan".into()),
+                        ..Facts::default()
+                    },
                 ),
-                MailKind::DecisionNoted => (Status::Approved, &approver, Facts { actor: Some(approver.clone()), ..Facts::default() }),
+                MailKind::DecisionNoted => {
+                    (Status::Approved, &approver, Facts { actor: Some(approver.clone()), ..Facts::default() })
+                }
                 MailKind::Clash => {
-                    let moved = request(Status::Declined).sessions.iter().map(|s| s.shifted(Duration::hours(4))).collect();
-                    let next = request(Status::Declined).sessions.iter().map(|s| s.shifted(Duration::days(1))).collect();
+                    let moved =
+                        request(Status::Declined).sessions.iter().map(|s| s.shifted(Duration::hours(4))).collect();
+                    let next =
+                        request(Status::Declined).sessions.iter().map(|s| s.shifted(Duration::days(1))).collect();
                     (Status::Declined, &requester, Facts { alternatives: vec![moved, next], ..Facts::default() })
                 }
                 MailKind::Refused => (
@@ -101,7 +115,10 @@ pub fn all(rules: &Rules) -> Vec<Sample> {
                     Status::Incomplete,
                     &requester,
                     Facts {
-                        partial: Partial { dates: vec![NaiveDate::from_ymd_opt(2026, 1, 12).expect("date")], times: vec![] },
+                        partial: Partial {
+                            dates: vec![NaiveDate::from_ymd_opt(2026, 1, 12).expect("date")],
+                            times: vec![],
+                        },
                         problems: vec![
                             Problem::NoSuchDate { text: "30 Februari 2026".into() },
                             Problem::EndBeforeStart { text: "14.00 s.d. 10.00".into() },
@@ -112,45 +129,72 @@ pub fn all(rules: &Rules) -> Vec<Sample> {
                 MailKind::Cancelled => (
                     Status::Cancelled,
                     &requester,
-                    Facts { actor: Some(requester.clone()), reason: Some("kegiatan ditunda".into()), ..Facts::default() },
+                    Facts {
+                        actor: Some(requester.clone()),
+                        reason: Some("kegiatan ditunda".into()),
+                        ..Facts::default()
+                    },
                 ),
                 MailKind::CancelNotice => (
                     Status::Cancelled,
                     &approver,
-                    Facts { actor: Some(requester.clone()), reason: Some("kegiatan ditunda".into()), ..Facts::default() },
+                    Facts {
+                        actor: Some(requester.clone()),
+                        reason: Some("kegiatan ditunda".into()),
+                        ..Facts::default()
+                    },
                 ),
                 MailKind::Expired => (Status::Expired, &requester, Facts::default()),
                 MailKind::ExpiredNotice => (Status::Expired, &approver, Facts::default()),
-                MailKind::Reminder => {
-                    (Status::Approved, &requester, Facts { session: Some(0), lead: Some(Duration::days(1)), ..Facts::default() })
+                MailKind::Reminder => (
+                    Status::Approved,
+                    &requester,
+                    Facts { session: Some(0), lead: Some(Duration::days(1)), ..Facts::default() },
+                ),
+                MailKind::RecordingReminder => {
+                    (Status::Approved, &requester, Facts { session: Some(0), ..Facts::default() })
                 }
-                MailKind::RecordingReminder => (Status::Approved, &requester, Facts { session: Some(0), ..Facts::default() }),
                 MailKind::ClosureTask => (Status::Closing, &admin, Facts::default()),
                 MailKind::LoanClosed => (Status::Closing, &requester, Facts::default()),
                 MailKind::ClosureEscalation => (Status::Closing, &admin, Facts::default()),
-                MailKind::ClosureConfirmed => (Status::Closed, &admin, Facts { actor: Some(admin.clone()), ..Facts::default() }),
+                MailKind::ClosureConfirmed => {
+                    (Status::Closed, &admin, Facts { actor: Some(admin.clone()), ..Facts::default() })
+                }
                 MailKind::NotAllowed => (Status::Held, &requester, Facts::default()),
                 MailKind::RateLimited => (Status::Held, &requester, Facts::default()),
                 MailKind::Help => (Status::Held, &requester, Facts::default()),
                 MailKind::Ambiguous => (
                     Status::Held,
                     &approver,
-                    Facts { problems: vec![Problem::Ambiguous { commands: vec![Intent::Approve, Intent::Reject] }], ..Facts::default() },
+                    Facts {
+                        problems: vec![Problem::Ambiguous { commands: vec![Intent::Approve, Intent::Reject] }],
+                        ..Facts::default()
+                    },
                 ),
                 MailKind::Unverified => (Status::Held, &approver, Facts::default()),
                 MailKind::NotAuthorized => (Status::Held, &requester, Facts::default()),
-                MailKind::AlreadyDecided => (Status::Approved, &approver, Facts { status: Some(Status::Approved), ..Facts::default() }),
-                MailKind::TooLate => (Status::Approved, &requester, Facts { status: Some(Status::Approved), ..Facts::default() }),
+                MailKind::AlreadyDecided => {
+                    (Status::Approved, &approver, Facts { status: Some(Status::Approved), ..Facts::default() })
+                }
+                MailKind::TooLate => {
+                    (Status::Approved, &requester, Facts { status: Some(Status::Approved), ..Facts::default() })
+                }
                 MailKind::HumanNote => (
                     Status::Approved,
                     &admin,
-                    Facts { actor: Some(requester.clone()), note: Some("Re: pertanyaan tentang rekaman".into()), ..Facts::default() },
+                    Facts {
+                        actor: Some(requester.clone()),
+                        note: Some("Re: pertanyaan tentang rekaman".into()),
+                        ..Facts::default()
+                    },
                 ),
                 MailKind::DeliveryFailed => (
                     Status::Approved,
                     &admin,
                     Facts {
-                        note: Some("550 5.1.1 <rizki.pratama@bps.test>: Recipient address rejected: User unknown".into()),
+                        note: Some(
+                            "550 5.1.1 <rizki.pratama@bps.test>: Recipient address rejected: User unknown".into(),
+                        ),
                         ..Facts::default()
                     },
                 ),

@@ -126,7 +126,10 @@ impl Store {
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed only when `f` succeeds.
-    pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+    pub fn write<T, E: From<rusqlite::Error>>(
+        &mut self,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&Tx(&tx))?;
         tx.commit()?;
@@ -134,7 +137,10 @@ impl Store {
     }
 
     /// Reads in a deferred transaction (a consistent snapshot, no write lock).
-    pub fn read<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+    pub fn read<T, E: From<rusqlite::Error>>(
+        &mut self,
+        f: impl FnOnce(&Tx<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let out = f(&Tx(&tx))?;
         tx.commit()?;
@@ -180,7 +186,8 @@ impl Tx<'_> {
 
     /// Whether a mail with this Message-ID was already decided; counts the sighting.
     pub fn seen_before(&self, message_id: &str) -> Result<bool> {
-        let n = self.0.execute("UPDATE mails_in SET seen_count = seen_count + 1 WHERE message_id = ?1", [message_id])?;
+        let n =
+            self.0.execute("UPDATE mails_in SET seen_count = seen_count + 1 WHERE message_id = ?1", [message_id])?;
         Ok(n > 0)
     }
 
@@ -234,8 +241,9 @@ impl Tx<'_> {
 
     /// The desk's mail among `ids` (In-Reply-To first, then References newest first).
     pub fn thread_hit(&self, ids: &[String]) -> Result<Option<ThreadHit>> {
-        let mut stmt =
-            self.0.prepare_cached("SELECT reference, kind, recipients FROM outbox WHERE message_id = ?1 AND reference IS NOT NULL")?;
+        let mut stmt = self.0.prepare_cached(
+            "SELECT reference, kind, recipients FROM outbox WHERE message_id = ?1 AND reference IS NOT NULL",
+        )?;
         for id in ids {
             let row: Option<(String, String, String)> =
                 stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
@@ -296,8 +304,19 @@ impl Tx<'_> {
                 },
             )
             .optional()?;
-        let Some((requester, name, title, subject, thread_root, participants, status, created, decided_by, reason, partial)) =
-            row
+        let Some((
+            requester,
+            name,
+            title,
+            subject,
+            thread_root,
+            participants,
+            status,
+            created,
+            decided_by,
+            reason,
+            partial,
+        )) = row
         else {
             return Ok(None);
         };
@@ -307,7 +326,13 @@ impl Tx<'_> {
             "SELECT start_utc, end_utc, offset_minutes, open_ended, account FROM sessions WHERE reference = ?1 ORDER BY idx",
         )?;
         let rows = stmt.query_map([&key], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, bool>(3)?, r.get::<_, Option<String>>(4)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, bool>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
         })?;
         for row in rows {
             let (start, end, offset, open, account) = row?;
@@ -320,9 +345,9 @@ impl Tx<'_> {
             accounts.clear();
         }
         let mut asks = Vec::new();
-        let mut stmt = self
-            .0
-            .prepare_cached("SELECT approver, token_hash, expires_at, used FROM approval_asks WHERE reference = ?1 ORDER BY approver")?;
+        let mut stmt = self.0.prepare_cached(
+            "SELECT approver, token_hash, expires_at, used FROM approval_asks WHERE reference = ?1 ORDER BY approver",
+        )?;
         let rows = stmt.query_map([&key], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?, r.get::<_, bool>(3)?))
         })?;
@@ -486,7 +511,14 @@ impl Tx<'_> {
         })?;
         rows.map(|row| {
             let (reference, status, requester, title, account, start, end, offset, open) = row?;
-            Ok(BookingRow { reference, status, requester, title, account, session: session_from(&start, &end, offset, open)? })
+            Ok(BookingRow {
+                reference,
+                status,
+                requester,
+                title,
+                account,
+                session: session_from(&start, &end, offset, open)?,
+            })
         })
         .collect()
     }
@@ -514,7 +546,13 @@ impl Tx<'_> {
             "SELECT id, reference, kind, n, due_at FROM timers WHERE done_at IS NULL AND due_at <= ?1 ORDER BY due_at, id LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![ts(now), limit as i64], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, String>(4)?))
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+            ))
         })?;
         rows.map(|row| {
             let (id, reference, kind, n, due) = row?;
@@ -531,13 +569,15 @@ impl Tx<'_> {
     }
 
     pub fn next_timer(&self) -> Result<Option<DateTime<Utc>>> {
-        let t: Option<String> = self.0.query_row("SELECT min(due_at) FROM timers WHERE done_at IS NULL", [], |r| r.get(0))?;
+        let t: Option<String> =
+            self.0.query_row("SELECT min(due_at) FROM timers WHERE done_at IS NULL", [], |r| r.get(0))?;
         t.map(|s| parse_ts(&s)).transpose()
     }
 
     /// Marks the timer done; false when another run already did (nothing to do twice).
     pub fn finish_timer(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
-        Ok(self.0.execute("UPDATE timers SET done_at = ?2 WHERE id = ?1 AND done_at IS NULL", params![id, ts(now)])? == 1)
+        Ok(self.0.execute("UPDATE timers SET done_at = ?2 WHERE id = ?1 AND done_at IS NULL", params![id, ts(now)])?
+            == 1)
     }
 
     // ---- outbox -----------------------------------------------------------------------
@@ -608,7 +648,10 @@ impl Tx<'_> {
     }
 
     pub fn outbox_sent(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        self.0.execute("UPDATE outbox SET status = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1", params![id, ts(now)])?;
+        self.0.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?2, last_error = NULL WHERE id = ?1",
+            params![id, ts(now)],
+        )?;
         Ok(())
     }
 
@@ -685,9 +728,13 @@ fn session_from(start: &str, end: &str, offset_minutes: i64, open: bool) -> Resu
 }
 
 fn partial_to_json(p: &Partial) -> String {
-    let times: Vec<(String, Option<String>)> =
-        p.times.iter().map(|(a, b)| (a.format("%H:%M").to_string(), b.map(|b| b.format("%H:%M").to_string()))).collect();
-    serde_json::json!({ "dates": p.dates.iter().map(|d| d.to_string()).collect::<Vec<_>>(), "times": times }).to_string()
+    let times: Vec<(String, Option<String>)> = p
+        .times
+        .iter()
+        .map(|(a, b)| (a.format("%H:%M").to_string(), b.map(|b| b.format("%H:%M").to_string())))
+        .collect();
+    serde_json::json!({ "dates": p.dates.iter().map(|d| d.to_string()).collect::<Vec<_>>(), "times": times })
+        .to_string()
 }
 
 fn partial_from_json(s: &str) -> Partial {
@@ -787,8 +834,16 @@ mod tests {
         store
             .write(|tx| {
                 tx.save_request(&r, now)?;
-                tx.add_timer(&Timer { reference: r.reference, kind: TimerKind::Closure, due: at("2026-01-12T05:00:00Z") })?;
-                tx.add_timer(&Timer { reference: r.reference, kind: TimerKind::Expiry, due: at("2026-01-06T02:00:00Z") })
+                tx.add_timer(&Timer {
+                    reference: r.reference,
+                    kind: TimerKind::Closure,
+                    due: at("2026-01-12T05:00:00Z"),
+                })?;
+                tx.add_timer(&Timer {
+                    reference: r.reference,
+                    kind: TimerKind::Expiry,
+                    due: at("2026-01-06T02:00:00Z"),
+                })
             })
             .unwrap();
         let due = store.read(|tx| tx.due_timers(at("2026-01-07T00:00:00Z"), 10)).unwrap();
