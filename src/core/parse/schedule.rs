@@ -35,7 +35,7 @@ pub struct Schedule {
 /// many words back they still count.
 const FAR_CUES: &[&str] = &[
     "lambat", "lambatnya", "batas", "deadline", "surat", "nomor", "tertanggal", "dated", "diperbarui", "diupdate", "updated", "dikirim",
-    "terkirim", "dibuat", "created", "dicetak", "printed", "kemarin", "kemaren", "yesterday", "lanjutan", "cuti", "sejak", "since",
+    "terkirim", "dibuat", "created", "dicetak", "printed", "kemarin", "kemaren", "yesterday", "cuti", "sejak", "since",
     "ditandatangani", "signed", "berlaku", "modified",
 ];
 const NEAR_CUES: &[&str] = &["sebelum", "before", "lalu", "last", "previous", "sebelumnya", "kembali", "return", "returning", "back", "terakhir", "later", "by"];
@@ -66,6 +66,10 @@ fn is_sentence_end(toks: &[Tok], k: usize) -> bool {
 
 /// Whether the words before token `first` (in its sentence) mark a non-meeting date.
 fn distractor_before(toks: &[Tok], first: usize) -> bool {
+    // A mention may open with its own "pada" ("pada Kamis, 26 Maret").
+    if toks.get(first).is_some_and(|t| t.is_any(RESET_CUES)) {
+        return false;
+    }
     let mut words = 0;
     let mut k = first;
     while k > 0 && words < 12 {
@@ -81,7 +85,9 @@ fn distractor_before(toks: &[Tok], first: usize) -> bool {
         if t.is_any(RESET_CUES) {
             return false;
         }
-        if t.is_any(FAR_CUES) || (words <= 2 && t.is_any(NEAR_CUES)) {
+        // "lanjutan dari rapat tanggal ..." looks back; "rapat lanjutan pada ..." does not.
+        let follow_up = t.is_any(&["lanjutan", "kelanjutan", "follow-up", "followup"]) && toks.get(k + 1).is_some_and(|n| n.is_any(&["dari", "of", "atas", "to"]));
+        if follow_up || t.is_any(FAR_CUES) || (words <= 2 && t.is_any(NEAR_CUES)) {
             return true;
         }
     }
