@@ -15,8 +15,14 @@ static EN_ASK: LazyLock<Regex> = LazyLock::new(|| {
 static LEAD_ASK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)^\W*(pinjam|peminjaman|meminjam|permohonan|request|booking|reservasi|nota dinas)\b").expect("static regex")
 });
-static QUESTION: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\?|\b(apakah|bagaimana|gimana|bisakah|bolehkah|dapatkah|adakah|kapan|berapa|whether|how|is it possible|are there|is there)\b").expect("static regex")
+/// Words that ask for information, not for a loan.
+static INTERROGATIVE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(apakah|apa|bagaimana|gimana|adakah|kapan|berapa|mengapa|kenapa|whether|how|what|is it possible|are there|is there|do you)\b").expect("static regex")
+});
+/// A question that is a polite request ("Could you please reserve ...?", "Bisakah kami
+/// meminjam ...?").
+static POLITE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(could you|can you|would you|could we|can we|may we|may i|bisakah|bolehkah|dapatkah|mohon|tolong)\b").expect("static regex")
 });
 static THANKS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(terima ?kasih|makasih|thanks|thank you)\b[^.!?\n]{0,40}\b(atas|for)\b").expect("static regex")
@@ -47,13 +53,14 @@ fn sentences(text: &str) -> Vec<String> {
 pub fn asks_to_borrow(text: &str) -> bool {
     sentences(super::text::truncate(text, 20_000)).iter().any(|s| {
         let asks = ID_ASK.is_match(s) || EN_ASK.is_match(s) || LEAD_ASK.is_match(s);
-        asks && !QUESTION.is_match(s) && !THANKS.is_match(s)
+        let question = INTERROGATIVE.is_match(s) || (s.contains('?') && !POLITE.is_match(s));
+        asks && !question && !THANKS.is_match(s)
     })
 }
 
 /// True when a subject names a borrowing request ("Pinjam Zoom ...", "Permohonan ...").
 pub fn subject_asks(subject: &str) -> bool {
-    LEAD_ASK.is_match(subject) || (ID_ASK.is_match(subject) && !QUESTION.is_match(subject))
+    (LEAD_ASK.is_match(subject) || ID_ASK.is_match(subject)) && !INTERROGATIVE.is_match(subject) && !subject.contains('?')
 }
 
 #[cfg(test)]

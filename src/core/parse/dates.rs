@@ -199,7 +199,8 @@ impl<'t, 'a> DateReader<'t, 'a> {
             if paren && self.punct_at(end, ')') {
                 end += 1;
             }
-            let dates = self.resolve_core(core, &weekdays, i, end)?;
+            // A date that does not exist still ends the mention (its problem is noted).
+            let dates = self.resolve_core(core, &weekdays, i, end).unwrap_or_default();
             return Some(self.finish(i, end, dates, Strength::Explicit));
         }
         self.relative_at(i)

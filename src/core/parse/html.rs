@@ -7,7 +7,7 @@
 use super::text::MAX_TEXT_BYTES;
 
 const BLOCK_TAGS: &[&str] = &[
-    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table", "pre", "dt", "dd", "section", "article", "header",
+    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table", "pre", "dt", "dd", "section", "article", "header",
     "footer", "center", "address", "form", "fieldset", "tbody", "thead", "tfoot", "caption",
 ];
 const SKIP_TAGS: &[&str] = &["style", "script", "head", "title", "xml", "template", "noscript"];
@@ -68,7 +68,10 @@ impl Out {
         }
     }
 
+    /// Ends the current line. A block that held only blanks (Outlook's empty
+    /// `<p>&nbsp;</p>`) leaves an empty line, as it shows on screen.
     fn newline(&mut self) {
+        let blank_block = self.pending_space && self.at_line_start;
         self.pending_space = false;
         if self.in_cell() {
             self.pending_space = true;
@@ -77,12 +80,34 @@ impl Out {
         if !self.at_line_start {
             self.text.push('\n');
             self.at_line_start = true;
-        } else if !self.text.ends_with("\n\n") && !self.text.is_empty() {
+        } else if blank_block {
+            self.blank_line();
+        }
+    }
+
+    /// `<br>`: a line break, and a second one makes an empty line.
+    fn br(&mut self) {
+        if self.in_cell() {
+            self.pending_space = true;
+            return;
+        }
+        if self.at_line_start {
+            self.blank_line();
+        } else {
+            self.text.push('\n');
+            self.at_line_start = true;
+        }
+        self.pending_space = false;
+    }
+
+    fn blank_line(&mut self) {
+        if !self.text.is_empty() && !self.text.ends_with("\n\n") {
             self.text.push('\n');
         }
     }
 
     fn line(&mut self, s: &str) {
+        self.pending_space = false;
         self.newline();
         self.push_text(s);
         self.newline();
@@ -217,6 +242,7 @@ pub fn html_to_text(html: &str) -> String {
                 out.at_line_start = true;
             }
             "hr" => out.line("________________________________"),
+            "br" => out.br(),
             "div" if !closing && (inner_lower.contains("divrplyfwdmsg") || inner_lower.contains("appendonsend") || inner_lower.contains("mail-editor-reference-message-container")) => {
                 out.line("________________________________");
             }
@@ -316,6 +342,8 @@ mod tests {
         for (html, want) in [
             ("Hari/tanggal&nbsp;: Kamis<br>Pukul : 09.00", "Hari/tanggal : Kamis\nPukul : 09.00"),
             ("<div>SETUJU</div><blockquote>Balas SETUJU<br>atau TOLAK</blockquote>", "SETUJU\n> Balas SETUJU\n> atau TOLAK"),
+            ("<div>TOLAK</div><div><br></div><div>bentrok</div>", "TOLAK\n\nbentrok"),
+            ("<p>Yth.</p><p>&nbsp;</p><p>Mohon</p>", "Yth.\n\nMohon"),
             ("a<!--[if gte mso 9]><xml>x</xml><![endif]-->b", "ab"),
             ("&#177; 30 &amp; &#x2013; &bogus; &", "\u{b1} 30 & \u{2013} &bogus; &"),
             ("OK<div id=\"divRplyFwdMsg\"><b>From:</b> Loket</div>", "OK\n________________________________\nFrom: Loket"),

@@ -24,7 +24,9 @@ const ALWAYS_MASKED: &[&str] = &["nomor", "no", "nomor surat", "sent", "dikirim"
 
 /// The label of a "label : value" line (lowercased, squeezed), and where its value starts.
 pub fn label_of(line: &str) -> Option<(String, usize)> {
-    let colon = line.find(':')?;
+    // The first colon that is not inside a clock time ("pukul 09:00").
+    let b = line.as_bytes();
+    let colon = line.match_indices(':').map(|(i, _)| i).find(|&i| !(i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit)))?;
     let raw = line[..colon].trim();
     if raw.is_empty() || raw.len() > 40 || raw.contains('@') || raw.contains('<') || raw.contains("http") {
         return None;
@@ -82,13 +84,13 @@ pub fn masked_ranges(text: &str) -> Vec<(usize, usize)> {
             if !DATE_HEADER_LABELS.contains(&label) {
                 continue;
             }
-            // Neighbours within three label lines decide.
-            let lo = n.saturating_sub(3);
-            let hi = (n + 4).min(g.len());
+            // Neighbours within two label lines decide.
+            let lo = n.saturating_sub(2);
+            let hi = (n + 3).min(g.len());
             let near = &g[lo..hi];
-            let near_header = near.iter().any(|x| HEADER_LABELS.contains(&x.label.as_str()));
-            let near_meeting = near.iter().any(|x| MEETING_LABELS.contains(&x.label.as_str()));
-            if near_header && !near_meeting || has_header && !has_meeting {
+            let near_header = near.iter().filter(|x| HEADER_LABELS.contains(&x.label.as_str())).count();
+            let near_meeting = near.iter().filter(|x| MEETING_LABELS.contains(&x.label.as_str())).count();
+            if near_header > near_meeting || has_header && !has_meeting {
                 out.push((l.start, l.end));
             }
         }

@@ -47,6 +47,9 @@ struct Point {
     /// Written with one digit and no period ("pukul 2"): in an office it is afternoon.
     one_digit: bool,
     zone: Option<FixedOffset>,
+    /// Only a number, with nothing saying it is a clock time: usable only as the start
+    /// of a range whose end is marked ("2-4pm").
+    bare: bool,
 }
 
 const INTRO: &[&str] = &["pukul", "pkl", "pk", "jam", "at", "from", "dari", "mulai", "start", "starts", "starting", "dimulai", "antara", "between", "waktu", "time"];
@@ -186,7 +189,7 @@ impl<'t, 'a> TimeReader<'t, 'a> {
             m = Some(v);
             j += 2;
         }
-        let mut p = Point { h, m: m.unwrap_or(0), pm: None, period: None, one_digit: t.text.len() == 1, zone: None };
+        let mut p = Point { h, m: m.unwrap_or(0), pm: None, period: None, one_digit: t.text.len() == 1, zone: None, bare: false };
         for _ in 0..4 {
             let Some(n) = self.tok(j) else { break };
             if n.is_any(&["am", "pm"]) {
@@ -216,9 +219,7 @@ impl<'t, 'a> TimeReader<'t, 'a> {
                 break;
             }
         }
-        if m.is_none() && !keyed && p.pm.is_none() && p.period.is_none() {
-            return None;
-        }
+        p.bare = m.is_none() && !keyed && p.pm.is_none() && p.period.is_none();
         if h == 24 && p.m != 0 {
             return None;
         }
@@ -260,6 +261,9 @@ impl<'t, 'a> TimeReader<'t, 'a> {
                 p2 = Some(p);
                 k = k2;
             }
+        }
+        if p1.bare && !p2.is_some_and(|p| p.pm.is_some() || p.period.is_some()) {
+            return None;
         }
         let (from_h, to_h) = hours_24(&p1, p2.as_ref());
         let from = NaiveTime::from_hms_opt(from_h % 24, p1.m, 0)?;
