@@ -431,6 +431,8 @@ mod tests {
             "Rapat kemarin tanggal 20 Januari 2026 pukul 09.00 lancar. Mohon lagi Senin, 26 Januari 2026 pukul 08.00-16.00.",
             "From: A <a@b.test>\nDate: Wed, Jan 21, 2026 at 8:54 AM\nSubject: Undangan\nTo: <x@b.test>\n\nHari/Tanggal : Senin, 26 Januari 2026\nWaktu : 08.00 - 16.00",
             "Deadline: 24 Januari 2026.\nHari/Tanggal : Senin, 26 Januari 2026\nWaktu : 08.00 - 16.00",
+            "Senin, 26 Januari 2026 pukul 08.00-16.00, peserta dari 10 kabupaten/kota, kira-kira 10 - 15 orang per kabupaten.",
+            "Senin, 26 Januari 2026 pukul 08.00-16.00 di Lantai 2, Ruang 3.14, versi aplikasi 2.10.1.",
         ] {
             assert_eq!(sessions(text, base), want, "{text}");
         }

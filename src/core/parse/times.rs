@@ -52,7 +52,11 @@ struct Point {
     bare: bool,
 }
 
-const INTRO: &[&str] = &["pukul", "pkl", "pk", "jam", "at", "from", "dari", "mulai", "start", "starts", "starting", "dimulai", "antara", "between", "waktu", "time"];
+/// Words that make a bare number a clock time ("pukul 9", "jam 2 siang", "at 10").
+const KEYS: &[&str] = &["pukul", "pkl", "pk", "jam", "at", "waktu", "time"];
+/// Words that open a time but say nothing about a bare number after them: "dari 10
+/// kabupaten" is a count, "dari pukul 10" a time.
+const SOFT_INTRO: &[&str] = &["from", "dari", "mulai", "start", "starts", "starting", "dimulai", "antara", "between"];
 const OPEN_END: &[&str] = &["selesai", "finished", "finish", "done", "end", "usai", "tuntas", "rampung", "beres"];
 
 pub fn zone_offset(hours: i32) -> Option<FixedOffset> {
@@ -219,7 +223,9 @@ impl<'t, 'a> TimeReader<'t, 'a> {
                 break;
             }
         }
-        p.bare = m.is_none() && !keyed && p.pm.is_none() && p.period.is_none();
+        // "3.14" (a room, a version) is not clearly a clock; "09.00", "9.30", "3:14" are.
+        let dotted_odd = m.is_some_and(|mm| mm % 15 != 0) && t.text.len() == 1 && self.toks.get(i + 1).is_some_and(|x| x.is_punct('.'));
+        p.bare = (m.is_none() || dotted_odd) && !keyed && p.pm.is_none() && p.period.is_none() && p.zone.is_none();
         if h == 24 && p.m != 0 {
             return None;
         }
@@ -232,8 +238,8 @@ impl<'t, 'a> TimeReader<'t, 'a> {
         let mut between = false;
         for _ in 0..3 {
             let Some(t) = self.tok(j) else { break };
-            if t.is_any(INTRO) || t.is_punct('@') {
-                keyed = true;
+            if t.is_any(KEYS) || t.is_any(SOFT_INTRO) || t.is_punct('@') {
+                keyed |= t.is_any(KEYS) || t.is_punct('@');
                 between |= t.is_any(&["antara", "between"]);
                 j += 1;
                 while self.tok(j).is_some_and(|n| n.is_punct('.') || n.is_punct(':')) {
@@ -251,18 +257,21 @@ impl<'t, 'a> TimeReader<'t, 'a> {
             .or_else(|| if between { self.tok(k).filter(|t| t.is_any(&["dan", "and"])).map(|_| k + 1) } else { None });
         if let Some(c) = conn {
             let mut c2 = c;
+            let mut keyed_end = !p1.bare;
             while self.tok(c2).is_some_and(|t| t.is_any(&["pukul", "pkl", "pk", "jam", "at", "waktu", "acara", "kegiatan", "rapat", "the", "meeting", "is"]) || t.is_punct('.')) {
+                keyed_end |= self.tok(c2).is_some_and(|t| t.is_any(KEYS));
                 c2 += 1;
             }
             if self.tok(c2).is_some_and(|t| t.is_any(OPEN_END)) {
                 open_end = true;
                 k = c2 + 1;
-            } else if let Some((p, k2)) = self.point_at(c2, true) {
+            } else if let Some((p, k2)) = self.point_at(c2, keyed_end) {
                 p2 = Some(p);
                 k = k2;
             }
         }
-        if p1.bare && !p2.is_some_and(|p| p.pm.is_some() || p.period.is_some()) {
+        // "2-4pm", "9 - 11 WIB" are times; "10 - 15 orang" is not.
+        if p1.bare && !p2.is_some_and(|p| p.pm.is_some() || p.period.is_some() || p.zone.is_some() || !p.bare) {
             return None;
         }
         let (from_h, to_h) = hours_24(&p1, p2.as_ref());
