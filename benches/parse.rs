@@ -50,9 +50,13 @@ fn measure(name: &str, mails: &[Vec<u8>], opts: &ParseOptions) {
 }
 
 fn main() {
-    let dir = std::env::var_os("LOKET_CORPUS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/dev"));
+    let dir = std::env::var_os("LOKET_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/dev"));
     let mut files: Vec<PathBuf> = match std::fs::read_dir(&dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect(),
+        Ok(rd) => {
+            rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "eml")).collect()
+        }
         Err(e) => {
             eprintln!("cannot read the corpus {}: {e} (set LOKET_CORPUS to a directory of .eml files)", dir.display());
             return;

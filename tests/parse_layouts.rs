@@ -5,7 +5,7 @@
 //! it (NAME.eml, NAME.json); `make_fixtures.py` there regenerates them.
 
 use chrono::{DateTime, SecondsFormat};
-use loket::core::parse::{Parsed, ParseOptions, Problem, parse};
+use loket::core::parse::{ParseOptions, Parsed, Problem, parse};
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -44,7 +44,8 @@ fn check(name: &str, got: &Parsed, want: &Value) -> Vec<String> {
         .sessions
         .iter()
         .map(|s| {
-            let end = if s.open_ended() { "open".to_string() } else { s.end().to_rfc3339_opts(SecondsFormat::Secs, false) };
+            let end =
+                if s.open_ended() { "open".to_string() } else { s.end().to_rfc3339_opts(SecondsFormat::Secs, false) };
             format!("{} {end}", s.start().to_rfc3339_opts(SecondsFormat::Secs, false))
         })
         .collect();
@@ -53,14 +54,19 @@ fn check(name: &str, got: &Parsed, want: &Value) -> Vec<String> {
         .map(|a| {
             a.iter()
                 .map(|s| {
-                    let end = if s["open_ended"].as_bool() == Some(true) { "open" } else { s["end"].as_str().unwrap_or("") };
+                    let end =
+                        if s["open_ended"].as_bool() == Some(true) { "open" } else { s["end"].as_str().unwrap_or("") };
                     format!("{} {end}", s["start"].as_str().unwrap_or(""))
                 })
                 .collect()
         })
         .unwrap_or_default();
     diff("sessions", format!("{sessions:?}"), format!("{want_sessions:?}"));
-    diff("participants", format!("{:?}", got.participants), format!("{:?}", want["participants"].as_u64().map(|n| n as u32)));
+    diff(
+        "participants",
+        format!("{:?}", got.participants),
+        format!("{:?}", want["participants"].as_u64().map(|n| n as u32)),
+    );
     if let Some(reason) = want.get("reason") {
         diff("reason", format!("{:?}", got.reason), format!("{:?}", reason.as_str()));
     }
@@ -69,12 +75,16 @@ fn check(name: &str, got: &Parsed, want: &Value) -> Vec<String> {
     }
     if let Some(problems) = want.get("problems") {
         let codes: Vec<&str> = got.problems.iter().map(problem_code).collect();
-        let want_codes: Vec<&str> = problems.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+        let want_codes: Vec<&str> =
+            problems.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
         diff("problems", format!("{codes:?}"), format!("{want_codes:?}"));
     }
     if let Some(dates) = want.get("partial_dates") {
         let got_dates: Vec<String> = got.partial.dates.iter().map(|d| d.to_string()).collect();
-        let want_dates: Vec<String> = dates.as_array().map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect()).unwrap_or_default();
+        let want_dates: Vec<String> = dates
+            .as_array()
+            .map(|a| a.iter().filter_map(|d| d.as_str().map(String::from)).collect())
+            .unwrap_or_default();
         diff("partial dates", format!("{got_dates:?}"), format!("{want_dates:?}"));
     }
     diffs
@@ -93,7 +103,9 @@ fn every_layout_reads_as_expected() {
     let mut failures = Vec::new();
     for name in &names {
         let raw = std::fs::read(dir.join(format!("{name}.eml"))).expect("fixture mail");
-        let want: Value = serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).expect("fixture json")).expect("valid json");
+        let want: Value =
+            serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).expect("fixture json"))
+                .expect("valid json");
         failures.extend(check(name, &parse(&raw, &opts()), &want));
     }
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
@@ -113,17 +125,21 @@ fn hostile_mail_returns_quickly() {
     ];
     let mut long = b"From: a@b.test\r\nSubject: x\r\n\r\n".to_vec();
     for i in 0..100_000 {
-        long.extend_from_slice(format!("baris {i}: 12 s.d. 14 Januari 2026 pukul 09.00 - setuju batal tolak 1.000 peserta\n").as_bytes());
+        long.extend_from_slice(
+            format!("baris {i}: 12 s.d. 14 Januari 2026 pukul 09.00 - setuju batal tolak 1.000 peserta\n").as_bytes(),
+        );
     }
     cases.push(("100,000 lines", long));
     let mut nested = b"From: a@b.test\r\nContent-Type: multipart/mixed; boundary=\"b0\"\r\n\r\n".to_vec();
     for d in 1..=100 {
-        nested.extend_from_slice(format!("--b{}\r\nContent-Type: multipart/mixed; boundary=\"b{d}\"\r\n\r\n", d - 1).as_bytes());
+        nested.extend_from_slice(
+            format!("--b{}\r\nContent-Type: multipart/mixed; boundary=\"b{d}\"\r\n\r\n", d - 1).as_bytes(),
+        );
     }
     nested.extend_from_slice(b"--b100\r\nContent-Type: text/plain\r\n\r\nSenin, 12 Januari 2026 pukul 09.00-11.00\r\n");
     cases.push(("MIME nested 100 deep", nested));
     let mut big = b"From: a@b.test\r\nContent-Type: multipart/mixed; boundary=\"x\"\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nlihat lampiran\r\n--x\r\nContent-Type: application/pdf; name=\"a.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
-    let line = b"JVBERi0xLjQKJeLjz9MK".repeat(4) ;
+    let line = b"JVBERi0xLjQKJeLjz9MK".repeat(4);
     while big.len() < 25 * 1024 * 1024 {
         big.extend_from_slice(&line);
         big.extend_from_slice(b"\r\n");
@@ -131,7 +147,10 @@ fn hostile_mail_returns_quickly() {
     big.extend_from_slice(b"--x--\r\n");
     cases.push(("25 MB attachment", big));
     cases.push(("broken pdf", b"From: a@b.test\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=x.pdf\r\n\r\n%PDF-1.4\n1 0 obj << /Length 99999 >> stream\nxx".to_vec()));
-    let html = format!("From: a@b.test\r\nContent-Type: text/html\r\n\r\n{}", "<table><tr><td><div><blockquote>".repeat(20_000));
+    let html = format!(
+        "From: a@b.test\r\nContent-Type: text/html\r\n\r\n{}",
+        "<table><tr><td><div><blockquote>".repeat(20_000)
+    );
     cases.push(("deep html", html.into_bytes()));
     for (name, raw) in cases {
         let t = Instant::now();

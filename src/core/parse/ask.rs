@@ -13,7 +13,8 @@ static EN_ASK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(would like|want|wish|need|please|could you|can you|can we|could we|request(ing)?|kindly|book|reserve)\b[^.!?\n]{0,80}\b(borrow|reserve|book|booking|zoom|licen[cs]e|account)\b").expect("static regex")
 });
 static LEAD_ASK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\W*(pinjam|peminjaman|meminjam|permohonan|request|booking|reservasi|nota dinas)\b").expect("static regex")
+    Regex::new(r"(?i)^\W*(pinjam|peminjaman|meminjam|permohonan|request|booking|reservasi|nota dinas)\b")
+        .expect("static regex")
 });
 /// Words that ask for information, not for a loan.
 static INTERROGATIVE: LazyLock<Regex> = LazyLock::new(|| {
@@ -22,7 +23,10 @@ static INTERROGATIVE: LazyLock<Regex> = LazyLock::new(|| {
 /// A question that is a polite request ("Could you please reserve ...?", "Bisakah kami
 /// meminjam ...?").
 static POLITE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(could you|can you|would you|could we|can we|may we|may i|bisakah|bolehkah|dapatkah|mohon|tolong)\b").expect("static regex")
+    Regex::new(
+        r"(?i)\b(could you|can you|would you|could we|can we|may we|may i|bisakah|bolehkah|dapatkah|mohon|tolong)\b",
+    )
+    .expect("static regex")
 });
 static THANKS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(terima ?kasih|makasih|thanks|thank you)\b[^.!?\n]{0,40}\b(atas|for)\b").expect("static regex")
@@ -60,7 +64,9 @@ pub fn asks_to_borrow(text: &str) -> bool {
 
 /// True when a subject names a borrowing request ("Pinjam Zoom ...", "Permohonan ...").
 pub fn subject_asks(subject: &str) -> bool {
-    (LEAD_ASK.is_match(subject) || ID_ASK.is_match(subject)) && !INTERROGATIVE.is_match(subject) && !subject.contains('?')
+    (LEAD_ASK.is_match(subject) || ID_ASK.is_match(subject))
+        && !INTERROGATIVE.is_match(subject)
+        && !subject.contains('?')
 }
 
 #[cfg(test)]

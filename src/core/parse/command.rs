@@ -29,7 +29,10 @@ static NEG_APPROVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(tidak|tak|belum|nggak|ngga|gak|ga|enggak|tdk|blm|not|cannot|can't|can not|won't|don't|do not|unable to)\s+((bisa|dapat|boleh|akan|kami|saya|be|we|i|dpt)\s+){0,2}(di|me|ku)?(setuju(i|kan)?|approve[ds]?|acc)\b").expect("static regex")
 });
 static REJECT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(tolak|ditolak|menolak|tolaklah|reject|rejected|rejects|decline|declined|denied|disapprove[ds]?)\b").expect("static regex")
+    Regex::new(
+        r"(?i)\b(tolak|ditolak|menolak|tolaklah|reject|rejected|rejects|decline|declined|denied|disapprove[ds]?)\b",
+    )
+    .expect("static regex")
 });
 static APPROVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(setuju|disetujui|setujui|menyetujui|kusetujui|approve|approved|approves|acc|di-?acc|agreed?|diizinkan|diijinkan|silak?h?an\s+dipinjam(kan)?|silak?h?an\s+diproses|silak?h?an\s+digunakan|silak?h?an\s+dipakai|dipersilak?h?an)\b").expect("static regex")
@@ -38,7 +41,8 @@ static CANCEL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(batal|batalkan|dibatalkan|membatalkan|pembatalan|dibatalin|batalin|cancel|cancelled|canceled|cancels|cancellation|urungkan|diurungkan|(tidak|gak|nggak|ngga|ga|enggak|tdk)\s+jadi|call(ed)?\s+off)\b").expect("static regex")
 });
 static CLOSE_LEAD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)^\W*((sudah|telah|already)\s+)?(selesai|done|closed|completed|complete|beres|tuntas|finished)\b").expect("static regex")
+    Regex::new(r"(?i)^\W*((sudah|telah|already)\s+)?(selesai|done|closed|completed|complete|beres|tuntas|finished)\b")
+        .expect("static regex")
 });
 static CLOSE_ANY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(sudah|telah|has been|have been|was|been)\s+((saya|kami|di)\s+)?(di)?(reset|kembalikan|dikembalikan|diturunkan|downgraded|restored|set back)\b").expect("static regex")
@@ -50,16 +54,76 @@ static DESCRIPTIVE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(yang|which|that|mohon|harap|minta|please|untuk|to)\s+(\w+\s+){0,2}$").expect("static regex")
 });
 static REASON_MARK: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(karena|karna|krn|sebab|dikarenakan|disebabkan|alasan(nya)?|because|due to|since)\b\s*:?\s*").expect("static regex")
+    Regex::new(r"(?i)\b(karena|karna|krn|sebab|dikarenakan|disebabkan|alasan(nya)?|because|due to|since)\b\s*:?\s*")
+        .expect("static regex")
 });
-static SHORT_YES: &[&str] = &["ok", "oke", "okay", "okey", "okee", "y", "ya", "yes", "yup", "boleh", "sip", "siap", "lanjut", "lanjutkan", "go", "go ahead", "ok lanjut", "oke lanjut"];
+static SHORT_YES: &[&str] = &[
+    "ok",
+    "oke",
+    "okay",
+    "okey",
+    "okee",
+    "y",
+    "ya",
+    "yes",
+    "yup",
+    "boleh",
+    "sip",
+    "siap",
+    "lanjut",
+    "lanjutkan",
+    "go",
+    "go ahead",
+    "ok lanjut",
+    "oke lanjut",
+];
 
 const FILLER: &[&str] = &[
-    "terima kasih", "terimakasih", "makasih", "thanks", "thank you", "mohon maaf", "maaf", "sorry", "salam", "regards", "best regards",
-    "hormat kami", "wassalam", "tks", "trims", "mohon", "please", "yth", "dear", "hi", "halo", "hai", "selamat pagi", "selamat siang",
-    "selamat sore", "selamat malam", "assalamualaikum", "bapak/ibu", "baik", "ok", "oke",
+    "terima kasih",
+    "terimakasih",
+    "makasih",
+    "thanks",
+    "thank you",
+    "mohon maaf",
+    "maaf",
+    "sorry",
+    "salam",
+    "regards",
+    "best regards",
+    "hormat kami",
+    "wassalam",
+    "tks",
+    "trims",
+    "mohon",
+    "please",
+    "yth",
+    "dear",
+    "hi",
+    "halo",
+    "hai",
+    "selamat pagi",
+    "selamat siang",
+    "selamat sore",
+    "selamat malam",
+    "assalamualaikum",
+    "bapak/ibu",
+    "baik",
+    "ok",
+    "oke",
 ];
-const EVENT_SUBJECTS: &[&str] = &["kegiatan", "kegiatannya", "acara", "acaranya", "rapat", "rapatnya", "meeting", "the", "event", "pertemuan", "webinar"];
+const EVENT_SUBJECTS: &[&str] = &[
+    "kegiatan",
+    "kegiatannya",
+    "acara",
+    "acaranya",
+    "rapat",
+    "rapatnya",
+    "meeting",
+    "the",
+    "event",
+    "pertemuan",
+    "webinar",
+];
 
 /// The paragraphs that carry words, without a short name or sign-off paragraph at the end.
 fn body_paragraphs(text: &str) -> String {
@@ -151,7 +215,8 @@ pub fn read(new_text: &str) -> Reading {
         }
         v
     });
-    let conflict = kinds.contains(&Command::Approve) && kinds.len() > 1 || kinds.contains(&Command::Close) && kinds.len() > 1;
+    let conflict =
+        kinds.contains(&Command::Approve) && kinds.len() > 1 || kinds.contains(&Command::Close) && kinds.len() > 1;
     if conflict {
         return Reading::Conflict { commands: kinds };
     }
@@ -179,7 +244,12 @@ fn reason(text: &str, found: &[Hit]) -> Option<String> {
     let mut cuts = Vec::new();
     for (i, &b) in bytes.iter().enumerate() {
         let dash = (b == b'-' || b == b':') && i > 0 && bytes[i - 1] == b' ' && bytes.get(i + 1) == Some(&b' ');
-        let dash = dash || (b == b'-' && i > 0 && bytes[i - 1].is_ascii_alphabetic() && bytes[..i].iter().rev().take_while(|c| c.is_ascii_alphabetic()).count() >= 4 && bytes.get(i + 1) == Some(&b' '));
+        let dash = dash
+            || (b == b'-'
+                && i > 0
+                && bytes[i - 1].is_ascii_alphabetic()
+                && bytes[..i].iter().rev().take_while(|c| c.is_ascii_alphabetic()).count() >= 4
+                && bytes.get(i + 1) == Some(&b' '));
         if matches!(b, b'.' | b'!' | b'?' | b';' | b',' | b'\n') || dash {
             cuts.push(i);
         }
@@ -204,7 +274,11 @@ fn reason(text: &str, found: &[Hit]) -> Option<String> {
         if has_command && !EVENT_SUBJECTS.contains(&first_word) {
             continue;
         }
-        if FILLER.iter().any(|f| low == *f || low.starts_with(&format!("{f} ")) && low.split_whitespace().count() <= f.split_whitespace().count() + 1) {
+        if FILLER.iter().any(|f| {
+            low == *f
+                || low.starts_with(&format!("{f} "))
+                    && low.split_whitespace().count() <= f.split_whitespace().count() + 1
+        }) {
             continue;
         }
         kept.push(clause.to_string());
@@ -243,17 +317,41 @@ mod tests {
             ("Approved", Some(Approve), None),
             ("TOLAK - bentrok dengan rapat pimpinan", Some(Reject), Some("bentrok dengan rapat pimpinan")),
             ("TOLAK, bentrok dengan rapat pimpinan", Some(Reject), Some("bentrok dengan rapat pimpinan")),
-            ("Tidak disetujui karena lisensi sudah dipakai kegiatan lain.", Some(Reject), Some("lisensi sudah dipakai kegiatan lain")),
-            ("Mohon maaf, ditolak. Silakan gunakan lisensi tim masing-masing.", Some(Reject), Some("Silakan gunakan lisensi tim masing-masing")),
+            (
+                "Tidak disetujui karena lisensi sudah dipakai kegiatan lain.",
+                Some(Reject),
+                Some("lisensi sudah dipakai kegiatan lain"),
+            ),
+            (
+                "Mohon maaf, ditolak. Silakan gunakan lisensi tim masing-masing.",
+                Some(Reject),
+                Some("Silakan gunakan lisensi tim masing-masing"),
+            ),
             ("tidak setuju", Some(Reject), None),
             ("Belum bisa disetujui, jadwal bentrok", Some(Reject), Some("jadwal bentrok")),
-            ("Rejected - the license is booked for the webinar.", Some(Reject), Some("the license is booked for the webinar")),
-            ("Ditolak, jumlah peserta melebihi kapasitas lisensi.", Some(Reject), Some("jumlah peserta melebihi kapasitas lisensi")),
+            (
+                "Rejected - the license is booked for the webinar.",
+                Some(Reject),
+                Some("the license is booked for the webinar"),
+            ),
+            (
+                "Ditolak, jumlah peserta melebihi kapasitas lisensi.",
+                Some(Reject),
+                Some("jumlah peserta melebihi kapasitas lisensi"),
+            ),
             ("Mohon dibatalkan, kegiatan ditunda.", Some(Cancel), Some("kegiatan ditunda")),
             ("BATAL", Some(Cancel), None),
-            ("Kegiatan dibatalkan, mohon peminjaman Zoom-nya dibatalkan juga.", Some(Cancel), Some("Kegiatan dibatalkan")),
+            (
+                "Kegiatan dibatalkan, mohon peminjaman Zoom-nya dibatalkan juga.",
+                Some(Cancel),
+                Some("Kegiatan dibatalkan"),
+            ),
             ("Please cancel, the meeting has been postponed.", Some(Cancel), Some("the meeting has been postponed")),
-            ("Tidak jadi pinjam, rapatnya dilaksanakan tatap muka.", Some(Cancel), Some("rapatnya dilaksanakan tatap muka")),
+            (
+                "Tidak jadi pinjam, rapatnya dilaksanakan tatap muka.",
+                Some(Cancel),
+                Some("rapatnya dilaksanakan tatap muka"),
+            ),
             ("Mohon batalkan permohonan kami. Terima kasih.", Some(Cancel), None),
             ("SELESAI", Some(Close), None),
             ("Sudah selesai, lisensi sudah direset.", Some(Close), None),
@@ -261,7 +359,11 @@ mod tests {
             ("Terima kasih, link Zoom sudah kami terima.", None, None),
             ("Baik, terima kasih infonya.", None, None),
             ("Thanks a lot for the quick approval!", None, None),
-            ("Atas perhatian dan persetujuannya diucapkan terima kasih. Apabila kegiatan batal akan kami informasikan.", None, None),
+            (
+                "Atas perhatian dan persetujuannya diucapkan terima kasih. Apabila kegiatan batal akan kami informasikan.",
+                None,
+                None,
+            ),
         ] {
             let (c, r) = one(text);
             assert_eq!(c, cmd, "{text}");

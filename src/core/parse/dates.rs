@@ -6,8 +6,8 @@
 //! "next Monday"). Relative dates count from `base`, the mail's own day on the desk's
 //! calendar, never from the clock.
 
-use super::text::{Kind, Tok};
 use super::Problem;
+use super::text::{Kind, Tok};
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 /// How sure the text is that a mention names a meeting day.
@@ -26,7 +26,6 @@ pub struct DateMention {
     pub first_tok: usize,
     pub end_tok: usize,
     pub start: usize,
-    pub end: usize,
     pub dates: Vec<NaiveDate>,
     pub strength: Strength,
     /// "kemarin", "yang lalu" right after it: the writer looks back, not forward.
@@ -34,41 +33,93 @@ pub struct DateMention {
 }
 
 const MONTHS: &[(&str, u32)] = &[
-    ("januari", 1), ("january", 1), ("jan", 1),
-    ("februari", 2), ("pebruari", 2), ("february", 2), ("feb", 2), ("peb", 2),
-    ("maret", 3), ("march", 3), ("mar", 3), ("mrt", 3),
-    ("april", 4), ("apr", 4),
-    ("mei", 5), ("may", 5),
-    ("juni", 6), ("june", 6), ("jun", 6),
-    ("juli", 7), ("july", 7), ("jul", 7),
-    ("agustus", 8), ("august", 8), ("agu", 8), ("agt", 8), ("ags", 8), ("aug", 8), ("agst", 8),
-    ("september", 9), ("sept", 9), ("sep", 9),
-    ("oktober", 10), ("october", 10), ("okt", 10), ("oct", 10),
-    ("november", 11), ("nopember", 11), ("nov", 11), ("nop", 11),
-    ("desember", 12), ("december", 12), ("des", 12), ("dec", 12),
+    ("januari", 1),
+    ("january", 1),
+    ("jan", 1),
+    ("februari", 2),
+    ("pebruari", 2),
+    ("february", 2),
+    ("feb", 2),
+    ("peb", 2),
+    ("maret", 3),
+    ("march", 3),
+    ("mar", 3),
+    ("mrt", 3),
+    ("april", 4),
+    ("apr", 4),
+    ("mei", 5),
+    ("may", 5),
+    ("juni", 6),
+    ("june", 6),
+    ("jun", 6),
+    ("juli", 7),
+    ("july", 7),
+    ("jul", 7),
+    ("agustus", 8),
+    ("august", 8),
+    ("agu", 8),
+    ("agt", 8),
+    ("ags", 8),
+    ("aug", 8),
+    ("agst", 8),
+    ("september", 9),
+    ("sept", 9),
+    ("sep", 9),
+    ("oktober", 10),
+    ("october", 10),
+    ("okt", 10),
+    ("oct", 10),
+    ("november", 11),
+    ("nopember", 11),
+    ("nov", 11),
+    ("nop", 11),
+    ("desember", 12),
+    ("december", 12),
+    ("des", 12),
+    ("dec", 12),
 ];
 
 /// Full weekday names: safe to read anywhere.
 const WEEKDAYS: &[(&str, Weekday)] = &[
-    ("senin", Weekday::Mon), ("monday", Weekday::Mon),
-    ("selasa", Weekday::Tue), ("tuesday", Weekday::Tue),
-    ("rabu", Weekday::Wed), ("wednesday", Weekday::Wed),
-    ("kamis", Weekday::Thu), ("thursday", Weekday::Thu),
-    ("jumat", Weekday::Fri), ("jum'at", Weekday::Fri), ("jumaat", Weekday::Fri), ("friday", Weekday::Fri),
-    ("sabtu", Weekday::Sat), ("saturday", Weekday::Sat),
-    ("minggu", Weekday::Sun), ("ahad", Weekday::Sun), ("sunday", Weekday::Sun),
+    ("senin", Weekday::Mon),
+    ("monday", Weekday::Mon),
+    ("selasa", Weekday::Tue),
+    ("tuesday", Weekday::Tue),
+    ("rabu", Weekday::Wed),
+    ("wednesday", Weekday::Wed),
+    ("kamis", Weekday::Thu),
+    ("thursday", Weekday::Thu),
+    ("jumat", Weekday::Fri),
+    ("jum'at", Weekday::Fri),
+    ("jumaat", Weekday::Fri),
+    ("friday", Weekday::Fri),
+    ("sabtu", Weekday::Sat),
+    ("saturday", Weekday::Sat),
+    ("minggu", Weekday::Sun),
+    ("ahad", Weekday::Sun),
+    ("sunday", Weekday::Sun),
 ];
 
 /// Abbreviations ("Sen", "Min", "Wed") are ordinary words too ("Min" greets an admin),
 /// so they count only right before a calendar date.
 const WEEKDAY_ABBR: &[(&str, Weekday)] = &[
-    ("sen", Weekday::Mon), ("mon", Weekday::Mon),
-    ("sel", Weekday::Tue), ("tue", Weekday::Tue), ("tues", Weekday::Tue),
-    ("rab", Weekday::Wed), ("wed", Weekday::Wed),
-    ("kam", Weekday::Thu), ("thu", Weekday::Thu), ("thur", Weekday::Thu), ("thurs", Weekday::Thu),
-    ("jum", Weekday::Fri), ("fri", Weekday::Fri),
-    ("sab", Weekday::Sat), ("sat", Weekday::Sat),
-    ("min", Weekday::Sun), ("sun", Weekday::Sun),
+    ("sen", Weekday::Mon),
+    ("mon", Weekday::Mon),
+    ("sel", Weekday::Tue),
+    ("tue", Weekday::Tue),
+    ("tues", Weekday::Tue),
+    ("rab", Weekday::Wed),
+    ("wed", Weekday::Wed),
+    ("kam", Weekday::Thu),
+    ("thu", Weekday::Thu),
+    ("thur", Weekday::Thu),
+    ("thurs", Weekday::Thu),
+    ("jum", Weekday::Fri),
+    ("fri", Weekday::Fri),
+    ("sab", Weekday::Sat),
+    ("sat", Weekday::Sat),
+    ("min", Weekday::Sun),
+    ("sun", Weekday::Sun),
 ];
 
 pub fn month_of(t: &Tok) -> Option<u32> {
@@ -82,11 +133,7 @@ pub fn weekday_of(t: &Tok, abbreviations: bool) -> Option<Weekday> {
     if t.kind != Kind::Word {
         return None;
     }
-    WEEKDAYS
-        .iter()
-        .chain(if abbreviations { WEEKDAY_ABBR } else { &[] })
-        .find(|(n, _)| *n == t.lower)
-        .map(|&(_, w)| w)
+    WEEKDAYS.iter().chain(if abbreviations { WEEKDAY_ABBR } else { &[] }).find(|(n, _)| *n == t.lower).map(|&(_, w)| w)
 }
 
 /// The next `wd` strictly after `from`: "Jumat depan" written on a Friday is a week on.
@@ -187,13 +234,20 @@ impl<'t, 'a> DateReader<'t, 'a> {
         // number "B-024/17000/VS.100/01/2026", a phone number).
         if i > 0 && !t.spaced {
             let p = &self.toks[i - 1];
-            if t.kind == Kind::Num && (p.kind == Kind::Num || p.is_punct('/') || p.is_punct('.') || p.is_punct('-') || p.kind == Kind::Word) {
+            if t.kind == Kind::Num
+                && (p.kind == Kind::Num
+                    || p.is_punct('/')
+                    || p.is_punct('.')
+                    || p.is_punct('-')
+                    || p.kind == Kind::Word)
+            {
                 return None;
             }
         }
         let (weekdays, j) = self.weekday_phrase(i);
         let (j, paren) = self.skip_intro(j, !weekdays.is_empty());
-        let day_keyword = j > i && (1..=3).any(|k| j >= k && self.toks[j - k].is_any(&["tanggal", "tgl", "tgl.", "date", "tanggalnya"]));
+        let day_keyword = j > i
+            && (1..=3).any(|k| j >= k && self.toks[j - k].is_any(&["tanggal", "tgl", "tgl.", "date", "tanggalnya"]));
         if let Some((core, end)) = self.core_at(j, day_keyword || !weekdays.is_empty()) {
             let mut end = end;
             if paren && self.punct_at(end, ')') {
@@ -208,9 +262,8 @@ impl<'t, 'a> DateReader<'t, 'a> {
 
     fn finish(&self, first: usize, end_tok: usize, dates: Vec<NaiveDate>, strength: Strength) -> DateMention {
         let start = self.toks[first].start;
-        let end = self.toks[end_tok.saturating_sub(1).max(first)].end;
         let past_marked = self.past_marker_after(end_tok);
-        DateMention { first_tok: first, end_tok, start, end, dates, strength, past_marked }
+        DateMention { first_tok: first, end_tok, start, dates, strength, past_marked }
     }
 
     fn past_marker_after(&self, mut i: usize) -> bool {
@@ -347,7 +400,9 @@ impl<'t, 'a> DateReader<'t, 'a> {
             let y = t.num()? as i32;
             if (1900..=2200).contains(&y) {
                 // A year glued to more digits ("2026/17000") is part of a letter number.
-                if self.tok(i + 1).is_some_and(|n| !n.spaced && (n.is_punct('/')) && self.tok(i + 2).is_some_and(|m| m.kind == Kind::Num)) {
+                if self.tok(i + 1).is_some_and(|n| {
+                    !n.spaced && (n.is_punct('/')) && self.tok(i + 2).is_some_and(|m| m.kind == Kind::Num)
+                }) {
                     return None;
                 }
                 return Some((y, i + 1));
@@ -404,9 +459,17 @@ impl<'t, 'a> DateReader<'t, 'a> {
         }
         let sepc = sep.text;
         let glued_more = |k: usize| {
-            self.tok(k).is_some_and(|n| !n.spaced && (n.is_punct('/') || n.is_punct('-') || n.is_punct('.')) && self.tok(k + 1).is_some_and(|m| m.kind == Kind::Num && !m.spaced))
+            self.tok(k).is_some_and(|n| {
+                !n.spaced
+                    && (n.is_punct('/') || n.is_punct('-') || n.is_punct('.'))
+                    && self.tok(k + 1).is_some_and(|m| m.kind == Kind::Num && !m.spaced)
+            })
         };
-        let third = self.tok(i + 3).filter(|s| !s.spaced && s.text == sepc).and_then(|_| self.tok(i + 4)).filter(|c| !c.spaced && c.kind == Kind::Num);
+        let third = self
+            .tok(i + 3)
+            .filter(|s| !s.spaced && s.text == sepc)
+            .and_then(|_| self.tok(i + 4))
+            .filter(|c| !c.spaced && c.kind == Kind::Num);
         if let Some(c) = third {
             if glued_more(i + 5) {
                 return None;
@@ -623,14 +686,16 @@ impl<'t, 'a> DateReader<'t, 'a> {
             };
         }
         let y = self.base.year();
-        let candidates: Vec<NaiveDate> = [y - 1, y, y + 1].iter().filter_map(|&yy| NaiveDate::from_ymd_opt(yy, month, dm.day)).collect();
+        let candidates: Vec<NaiveDate> =
+            [y - 1, y, y + 1].iter().filter_map(|&yy| NaiveDate::from_ymd_opt(yy, month, dm.day)).collect();
         if candidates.is_empty() {
             // "29 Februari" in no nearby year, "31 April" in none at all.
             self.problems.push(Problem::NoSuchDate { text: text.to_string() });
             return None;
         }
         if let Some(wd) = weekday
-            && let Some(d) = candidates.iter().filter(|d| d.weekday() == wd).min_by_key(|d| (**d - self.base).num_days().abs())
+            && let Some(d) =
+                candidates.iter().filter(|d| d.weekday() == wd).min_by_key(|d| (**d - self.base).num_days().abs())
         {
             return Some(*d);
         }
@@ -719,7 +784,8 @@ impl<'t, 'a> DateReader<'t, 'a> {
         if t.is_any(&["next", "this", "coming"]) {
             let (days, k) = self.weekday_list_at(i + 1, false);
             if !days.is_empty() {
-                let f: fn(NaiveDate, Weekday) -> NaiveDate = if t.is("this") { weekday_on_or_after } else { next_weekday_after };
+                let f: fn(NaiveDate, Weekday) -> NaiveDate =
+                    if t.is("this") { weekday_on_or_after } else { next_weekday_after };
                 let dates = self.expand_weekdays(&days, |wd| f(base, wd));
                 return Some(self.finish(i, k, dates, Strength::Relative));
             }
@@ -744,7 +810,10 @@ impl<'t, 'a> DateReader<'t, 'a> {
             let dates = self.expand_weekdays(&days, |wd| weekday_of_next_week(base, wd));
             return Some(self.finish(i, k2, dates, Strength::Relative));
         }
-        if self.word_at(k, "ini") || self.word_at(k, "besok") || (self.word_at(k, "this") && self.word_at(k + 1, "week")) {
+        if self.word_at(k, "ini")
+            || self.word_at(k, "besok")
+            || (self.word_at(k, "this") && self.word_at(k + 1, "week"))
+        {
             let end = if self.word_at(k, "this") { k + 2 } else { k + 1 };
             let dates = self.expand_weekdays(&days, |wd| weekday_on_or_after(base, wd));
             return Some(self.finish(i, end, dates, Strength::Relative));

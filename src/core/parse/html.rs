@@ -7,8 +7,8 @@
 use super::text::MAX_TEXT_BYTES;
 
 const BLOCK_TAGS: &[&str] = &[
-    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table", "pre", "dt", "dd", "section", "article", "header",
-    "footer", "center", "address", "form", "fieldset", "tbody", "thead", "tfoot", "caption",
+    "p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "table", "pre", "dt", "dd", "section", "article",
+    "header", "footer", "center", "address", "form", "fieldset", "tbody", "thead", "tfoot", "caption",
 ];
 const SKIP_TAGS: &[&str] = &["style", "script", "head", "title", "xml", "template", "noscript"];
 
@@ -156,7 +156,8 @@ fn tag_name(tag: &str) -> (bool, String) {
         Some(rest) => (true, rest),
         None => (false, t),
     };
-    let name: String = t.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == ':').collect::<String>().to_ascii_lowercase();
+    let name: String =
+        t.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == ':').collect::<String>().to_ascii_lowercase();
     (closing, name)
 }
 
@@ -164,7 +165,13 @@ fn tag_name(tag: &str) -> (bool, String) {
 pub fn html_to_text(html: &str) -> String {
     let html = super::text::truncate(html, MAX_TEXT_BYTES * 4);
     let lower = html.to_ascii_lowercase();
-    let mut out = Out { text: String::with_capacity(html.len() / 3), quote_depth: 0, at_line_start: true, pending_space: false, rows: Vec::new() };
+    let mut out = Out {
+        text: String::with_capacity(html.len() / 3),
+        quote_depth: 0,
+        at_line_start: true,
+        pending_space: false,
+        rows: Vec::new(),
+    };
     let mut i = 0;
     let bytes = html.as_bytes();
     while i < html.len() {
@@ -243,7 +250,12 @@ pub fn html_to_text(html: &str) -> String {
             }
             "hr" => out.line("________________________________"),
             "br" => out.br(),
-            "div" if !closing && (inner_lower.contains("divrplyfwdmsg") || inner_lower.contains("appendonsend") || inner_lower.contains("mail-editor-reference-message-container")) => {
+            "div"
+                if !closing
+                    && (inner_lower.contains("divrplyfwdmsg")
+                        || inner_lower.contains("appendonsend")
+                        || inner_lower.contains("mail-editor-reference-message-container")) =>
+            {
                 out.line("________________________________");
             }
             n if BLOCK_TAGS.contains(&n) => out.newline(),
@@ -334,19 +346,28 @@ mod tests {
     fn tables_become_label_value_lines() {
         let html = "<html><head><style>p {x:y}</style></head><body><p>Yth. PJK TIP,</p><table><tr><td><p class=MsoNormal>Kegiatan<o:p></o:p></p></td><td><p>Rapat Persiapan</p></td></tr><tr><td>Hari/Tanggal</td><td>Senin, 9 Februari 2026</td></tr><tr><td>Pukul</td><td>13.00&nbsp;&ndash;&nbsp;15.30 WIB</td></tr></table><p>Salam,</p></body></html>";
         let text = html_to_text(html);
-        assert_eq!(text.trim(), "Yth. PJK TIP,\nKegiatan: Rapat Persiapan\nHari/Tanggal: Senin, 9 Februari 2026\nPukul: 13.00 - 15.30 WIB\nSalam,");
+        assert_eq!(
+            text.trim(),
+            "Yth. PJK TIP,\nKegiatan: Rapat Persiapan\nHari/Tanggal: Senin, 9 Februari 2026\nPukul: 13.00 - 15.30 WIB\nSalam,"
+        );
     }
 
     #[test]
     fn breaks_quotes_comments_and_entities() {
         for (html, want) in [
             ("Hari/tanggal&nbsp;: Kamis<br>Pukul : 09.00", "Hari/tanggal : Kamis\nPukul : 09.00"),
-            ("<div>SETUJU</div><blockquote>Balas SETUJU<br>atau TOLAK</blockquote>", "SETUJU\n> Balas SETUJU\n> atau TOLAK"),
+            (
+                "<div>SETUJU</div><blockquote>Balas SETUJU<br>atau TOLAK</blockquote>",
+                "SETUJU\n> Balas SETUJU\n> atau TOLAK",
+            ),
             ("<div>TOLAK</div><div><br></div><div>bentrok</div>", "TOLAK\n\nbentrok"),
             ("<p>Yth.</p><p>&nbsp;</p><p>Mohon</p>", "Yth.\n\nMohon"),
             ("a<!--[if gte mso 9]><xml>x</xml><![endif]-->b", "ab"),
             ("&#177; 30 &amp; &#x2013; &bogus; &", "\u{b1} 30 & \u{2013} &bogus; &"),
-            ("OK<div id=\"divRplyFwdMsg\"><b>From:</b> Loket</div>", "OK\n________________________________\nFrom: Loket"),
+            (
+                "OK<div id=\"divRplyFwdMsg\"><b>From:</b> Loket</div>",
+                "OK\n________________________________\nFrom: Loket",
+            ),
             ("<p>unclosed <b", "unclosed"),
         ] {
             assert_eq!(html_to_text(html).trim(), want, "{html}");

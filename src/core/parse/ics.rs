@@ -5,7 +5,7 @@
 //! all-day dates, DURATION, several VEVENTs and a simple RRULE (DAILY/WEEKLY with COUNT
 //! or UNTIL).
 
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,14 +50,19 @@ fn unfold(text: &str) -> Vec<String> {
     out
 }
 
+/// A property's name, its parameters and its value.
+type Prop<'a> = (String, Vec<(String, String)>, &'a str);
+
 /// "DTSTART;TZID=Asia/Jakarta:20260417T100000" → ("DTSTART", [("TZID","Asia/Jakarta")], "2026...")
-fn split_prop(line: &str) -> Option<(String, Vec<(String, String)>, &str)> {
+fn split_prop(line: &str) -> Option<Prop<'_>> {
     let colon = find_value_colon(line)?;
     let (head, value) = (&line[..colon], &line[colon + 1..]);
     let mut parts = head.split(';');
     let name = parts.next()?.trim().to_ascii_uppercase();
     let params = parts
-        .filter_map(|p| p.split_once('=').map(|(k, v)| (k.trim().to_ascii_uppercase(), v.trim().trim_matches('"').to_string())))
+        .filter_map(|p| {
+            p.split_once('=').map(|(k, v)| (k.trim().to_ascii_uppercase(), v.trim().trim_matches('"').to_string()))
+        })
         .collect();
     Some((name, params, value))
 }
@@ -76,14 +81,25 @@ fn find_value_colon(line: &str) -> Option<usize> {
 }
 
 fn unescape(v: &str) -> String {
-    v.replace("\\n", " ").replace("\\N", " ").replace("\\,", ",").replace("\\;", ";").replace("\\\\", "\\").trim().to_string()
+    v.replace("\\n", " ")
+        .replace("\\N", " ")
+        .replace("\\,", ",")
+        .replace("\\;", ";")
+        .replace("\\\\", "\\")
+        .trim()
+        .to_string()
 }
 
 fn windows_zone(name: &str) -> Option<i32> {
     let n = name.to_ascii_lowercase();
     if n.contains("se asia") || n.contains("jakarta") || n.contains("bangkok") || n.contains("pontianak") {
         Some(7)
-    } else if n.contains("singapore") || n.contains("china") || n.contains("makassar") || n.contains("malay") || n.contains("w. australia") {
+    } else if n.contains("singapore")
+        || n.contains("china")
+        || n.contains("makassar")
+        || n.contains("malay")
+        || n.contains("w. australia")
+    {
         Some(8)
     } else if n.contains("tokyo") || n.contains("jayapura") || n.contains("korea") {
         Some(9)
@@ -111,7 +127,8 @@ fn parse_offset(s: &str) -> Option<FixedOffset> {
 
 fn parse_time(value: &str, params: &[(String, String)], zones: &[(String, FixedOffset)]) -> Option<IcsTime> {
     let v = value.trim();
-    let is_date = params.iter().any(|(k, val)| k == "VALUE" && val.eq_ignore_ascii_case("DATE")) || (v.len() == 8 && !v.contains('T'));
+    let is_date = params.iter().any(|(k, val)| k == "VALUE" && val.eq_ignore_ascii_case("DATE"))
+        || (v.len() == 8 && !v.contains('T'));
     if is_date {
         return NaiveDate::parse_from_str(v.get(..8)?, "%Y%m%d").ok().map(IcsTime::AllDay);
     }
@@ -264,7 +281,13 @@ pub fn parse(text: &str) -> Calendar {
             "END" if in_event => {
                 in_event = false;
                 if let Some(s) = start.take() {
-                    let ev = IcsEvent { start: s, end: end.take(), duration: dur.take(), summary: summary.take(), cancelled };
+                    let ev = IcsEvent {
+                        start: s,
+                        end: end.take(),
+                        duration: dur.take(),
+                        summary: summary.take(),
+                        cancelled,
+                    };
                     expand(&mut cal.events, ev, rrule.take());
                 }
                 if cal.events.len() >= MAX_EVENTS {
@@ -303,11 +326,6 @@ fn expand(out: &mut Vec<IcsEvent>, ev: IcsEvent, rule: Option<Rule>) {
     }
 }
 
-/// The year of an event (for tests and sanity checks).
-pub fn year_of(t: &IcsTime) -> i32 {
-    date_of(t).year()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,9 +353,16 @@ mod tests {
 
     #[test]
     fn rrules_expand_and_broken_files_do_not_fail() {
-        let ics = "BEGIN:VEVENT\nDTSTART:20260105T020000Z\nDTEND:20260105T040000Z\nRRULE:FREQ=DAILY;COUNT=3\nEND:VEVENT\n";
+        let ics =
+            "BEGIN:VEVENT\nDTSTART:20260105T020000Z\nDTEND:20260105T040000Z\nRRULE:FREQ=DAILY;COUNT=3\nEND:VEVENT\n";
         assert_eq!(parse(ics).events.len(), 3);
-        for broken in ["", "BEGIN:VEVENT\nDTSTART:garbage\nEND:VEVENT", "BEGIN:VEVENT\nDTSTART:20261301T000000\n", ":::\n;;;", "BEGIN:VEVENT\nRRULE:FREQ=DAILY;COUNT=99999999999\nDTSTART:20260101T000000Z\nEND:VEVENT"] {
+        for broken in [
+            "",
+            "BEGIN:VEVENT\nDTSTART:garbage\nEND:VEVENT",
+            "BEGIN:VEVENT\nDTSTART:20261301T000000\n",
+            ":::\n;;;",
+            "BEGIN:VEVENT\nRRULE:FREQ=DAILY;COUNT=99999999999\nDTSTART:20260101T000000Z\nEND:VEVENT",
+        ] {
             let _ = parse(broken);
         }
         assert_eq!(parse_duration("PT1H30M"), Some(Duration::minutes(90)));

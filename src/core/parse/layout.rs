@@ -11,22 +11,69 @@
 use super::text::lines_with_offsets;
 
 const HEADER_LABELS: &[&str] = &[
-    "nomor", "no", "nomor surat", "sifat", "lampiran", "yth", "kepada", "kepada yth", "dari", "hal", "perihal", "from", "to", "cc", "bcc",
-    "subject", "subjek", "reply-to", "balas ke", "pengirim", "penerima",
+    "nomor",
+    "no",
+    "nomor surat",
+    "sifat",
+    "lampiran",
+    "yth",
+    "kepada",
+    "kepada yth",
+    "dari",
+    "hal",
+    "perihal",
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "subjek",
+    "reply-to",
+    "balas ke",
+    "pengirim",
+    "penerima",
 ];
-const DATE_HEADER_LABELS: &[&str] = &["tanggal", "tgl", "date", "sent", "dikirim", "dated", "tertanggal", "terkirim", "waktu kirim", "tanggal surat"];
+const DATE_HEADER_LABELS: &[&str] =
+    &["tanggal", "tgl", "date", "sent", "dikirim", "dated", "tertanggal", "terkirim", "waktu kirim", "tanggal surat"];
 const MEETING_LABELS: &[&str] = &[
-    "pukul", "waktu", "jam", "hari", "hari/tanggal", "hari / tanggal", "hari, tanggal", "hari dan tanggal", "tempat", "acara", "kegiatan", "nama kegiatan",
-    "peserta", "jumlah peserta", "agenda", "when", "time", "where", "lokasi", "venue", "event", "topik", "media", "jam mulai", "jam selesai",
+    "pukul",
+    "waktu",
+    "jam",
+    "hari",
+    "hari/tanggal",
+    "hari / tanggal",
+    "hari, tanggal",
+    "hari dan tanggal",
+    "tempat",
+    "acara",
+    "kegiatan",
+    "nama kegiatan",
+    "peserta",
+    "jumlah peserta",
+    "agenda",
+    "when",
+    "time",
+    "where",
+    "lokasi",
+    "venue",
+    "event",
+    "topik",
+    "media",
+    "jam mulai",
+    "jam selesai",
 ];
 /// Lines that only ever carry a letter's or a mail's own identity.
-const ALWAYS_MASKED: &[&str] = &["nomor", "no", "nomor surat", "sent", "dikirim", "terkirim", "waktu kirim", "nip", "tanggal surat"];
+const ALWAYS_MASKED: &[&str] =
+    &["nomor", "no", "nomor surat", "sent", "dikirim", "terkirim", "waktu kirim", "nip", "tanggal surat"];
 
 /// The label of a "label : value" line (lowercased, squeezed), and where its value starts.
 pub fn label_of(line: &str) -> Option<(String, usize)> {
     // The first colon that is not inside a clock time ("pukul 09:00").
     let b = line.as_bytes();
-    let colon = line.match_indices(':').map(|(i, _)| i).find(|&i| !(i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit)))?;
+    let colon = line
+        .match_indices(':')
+        .map(|(i, _)| i)
+        .find(|&i| !(i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit)))?;
     let raw = line[..colon].trim();
     if raw.is_empty() || raw.len() > 40 || raw.contains('@') || raw.contains('<') || raw.contains("http") {
         return None;
@@ -65,7 +112,10 @@ pub fn masked_ranges(text: &str) -> Vec<(usize, usize)> {
             if let Some(g) = groups.last_mut() {
                 g.push(LabelLine { start: off, end: off + line.len(), label });
             }
-        } else if trimmed.is_empty() || line.starts_with("    ") || trimmed.chars().all(|c| c == '_' || c == '-' || c == '=') && trimmed.len() < 3 {
+        } else if trimmed.is_empty()
+            || line.starts_with("    ")
+            || trimmed.chars().all(|c| c == '_' || c == '-' || c == '=') && trimmed.len() < 3
+        {
             continue;
         } else if groups.last().is_some_and(|g| !g.is_empty()) {
             groups.push(Vec::new());
@@ -132,7 +182,8 @@ mod tests {
         let pdf = "Hal : Permohonan\n\nTanggal : 23 April 2026\n\nSehubungan dengan pelaksanaan\n\nKegiatan : Rapat\n\nHari/Tanggal : Senin, 27 April 2026\n";
         assert_eq!(masked_lines(pdf), ["Tanggal : 23 April 2026"]);
 
-        let fwd = "From: Dr. Win <win@bps.test>\nDate: Wed, Feb 4, 2026 at 8:54 AM\nSubject: Undangan\nTo: <x@bps.test>\n";
+        let fwd =
+            "From: Dr. Win <win@bps.test>\nDate: Wed, Feb 4, 2026 at 8:54 AM\nSubject: Undangan\nTo: <x@bps.test>\n";
         assert_eq!(masked_lines(fwd), ["Date: Wed, Feb 4, 2026 at 8:54 AM"]);
 
         let outlook = "Dari: Loket <loket@bps.test>\nDikirim: Kamis, 11 Juni 2026 13.22\nKepada: a@bps.test\n";

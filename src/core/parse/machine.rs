@@ -10,7 +10,6 @@ pub struct Headers<'a> {
     pub content_type: Option<String>,
     pub return_path_empty: bool,
     pub from_address: Option<&'a str>,
-    pub from_name: Option<&'a str>,
     pub precedence: Option<&'a str>,
     pub list_id: bool,
     pub list_unsubscribe: bool,
@@ -19,13 +18,47 @@ pub struct Headers<'a> {
 }
 
 const AUTO_SUBJECTS: &[&str] = &[
-    "out of office", "out of the office", "automatic reply", "auto reply", "auto-reply", "autoreply", "auto:", "auto response",
-    "automatic response", "balasan otomatis", "balas otomatis", "jawaban otomatis", "pesan otomatis", "sedang cuti", "cuti:", "di luar kantor",
-    "tidak di kantor", "sedang tidak di kantor", "on leave", "away from office", "abwesend", "undeliverable", "undelivered mail",
-    "delivery status notification", "mail delivery failed", "returned mail", "delivery failure", "failure notice", "gagal terkirim",
+    "out of office",
+    "out of the office",
+    "automatic reply",
+    "auto reply",
+    "auto-reply",
+    "autoreply",
+    "auto:",
+    "auto response",
+    "automatic response",
+    "balasan otomatis",
+    "balas otomatis",
+    "jawaban otomatis",
+    "pesan otomatis",
+    "sedang cuti",
+    "cuti:",
+    "di luar kantor",
+    "tidak di kantor",
+    "sedang tidak di kantor",
+    "on leave",
+    "away from office",
+    "abwesend",
+    "undeliverable",
+    "undelivered mail",
+    "delivery status notification",
+    "mail delivery failed",
+    "returned mail",
+    "delivery failure",
+    "failure notice",
+    "gagal terkirim",
     "pesan tidak terkirim",
 ];
-const SYSTEM_SENDER_PARTS: &[&str] = &["no-reply", "noreply", "do-not-reply", "donotreply", "notification", "notifications", "calendar-notification", "mailer"];
+const SYSTEM_SENDER_PARTS: &[&str] = &[
+    "no-reply",
+    "noreply",
+    "do-not-reply",
+    "donotreply",
+    "notification",
+    "notifications",
+    "calendar-notification",
+    "mailer",
+];
 const BOUNCE_SENDERS: &[&str] = &["mailer-daemon", "postmaster", "mail-daemon"];
 
 /// Why the mail is machine mail, or None for a person's mail.
@@ -83,15 +116,44 @@ pub fn auto_reply_body(new_text: &str) -> Option<String> {
     let low = new_text.to_lowercase();
     let low = low.split_whitespace().collect::<Vec<_>>().join(" ");
     const STRONG: &[&str] = &[
-        "dikirim otomatis", "dikirim secara otomatis", "balasan otomatis", "pesan otomatis", "automatic reply", "auto-reply", "autoreply",
-        "i am out of the office", "i'm out of the office", "i am out of office", "i'm currently out of", "i am currently out of",
-        "currently on leave", "i am on leave", "i'm on leave", "will not be forwarded",
+        "dikirim otomatis",
+        "dikirim secara otomatis",
+        "balasan otomatis",
+        "pesan otomatis",
+        "automatic reply",
+        "auto-reply",
+        "autoreply",
+        "i am out of the office",
+        "i'm out of the office",
+        "i am out of office",
+        "i'm currently out of",
+        "i am currently out of",
+        "currently on leave",
+        "i am on leave",
+        "i'm on leave",
+        "will not be forwarded",
     ];
     if let Some(p) = STRONG.iter().find(|p| low.contains(*p)) {
         return Some(format!("auto-reply wording ({p})"));
     }
-    let away = ["sedang cuti", "sedang dinas luar", "sedang tidak berada di kantor", "sedang berada di luar kantor", "tidak berada di kantor", "out of office"];
-    let back = ["setelah kembali", "akan saya balas", "akan dibalas", "kembali bertugas", "kembali ke kantor", "will return", "will be back", "upon my return"];
+    let away = [
+        "sedang cuti",
+        "sedang dinas luar",
+        "sedang tidak berada di kantor",
+        "sedang berada di luar kantor",
+        "tidak berada di kantor",
+        "out of office",
+    ];
+    let back = [
+        "setelah kembali",
+        "akan saya balas",
+        "akan dibalas",
+        "kembali bertugas",
+        "kembali ke kantor",
+        "will return",
+        "will be back",
+        "upon my return",
+    ];
     if let Some(a) = away.iter().find(|p| low.contains(*p))
         && back.iter().any(|p| low.contains(p))
     {
@@ -131,8 +193,12 @@ mod tests {
     fn machine_marks_are_recognised() {
         assert!(machine_reason(&Headers { auto_submitted: Some("auto-replied"), ..Default::default() }).is_some());
         assert!(machine_reason(&Headers { auto_submitted: Some("no"), ..Default::default() }).is_none());
-        assert!(machine_reason(&Headers { content_type: Some("multipart/report".into()), ..Default::default() }).is_some());
-        assert!(machine_reason(&Headers { from_address: Some("MAILER-DAEMON@bps.test"), ..Default::default() }).is_some());
+        assert!(
+            machine_reason(&Headers { content_type: Some("multipart/report".into()), ..Default::default() }).is_some()
+        );
+        assert!(
+            machine_reason(&Headers { from_address: Some("MAILER-DAEMON@bps.test"), ..Default::default() }).is_some()
+        );
         assert!(machine_reason(&Headers { from_address: Some("no-reply@zoom.test"), ..Default::default() }).is_some());
         assert!(machine_reason(&Headers { precedence: Some("bulk"), ..Default::default() }).is_some());
         assert!(machine_reason(&Headers { list_unsubscribe: true, ..Default::default() }).is_some());
@@ -141,7 +207,14 @@ mod tests {
 
     #[test]
     fn auto_reply_subjects_in_both_languages() {
-        for s in ["Automatic reply: [LKT-2026-0042] x", "Balasan Otomatis: x", "Out of Office: x", "Auto: x", "RE: Sedang cuti", "Undelivered Mail Returned to Sender"] {
+        for s in [
+            "Automatic reply: [LKT-2026-0042] x",
+            "Balasan Otomatis: x",
+            "Out of Office: x",
+            "Auto: x",
+            "RE: Sedang cuti",
+            "Undelivered Mail Returned to Sender",
+        ] {
             assert!(with_subject(s).is_some(), "{s}");
         }
         for s in ["Re: [LKT-2026-0001] Permohonan persetujuan", "Pinjam Zoom", "Automasi data"] {
@@ -151,8 +224,13 @@ mod tests {
 
     #[test]
     fn out_of_office_bodies() {
-        assert!(auto_reply_body("Saat ini saya sedang cuti sampai dengan Jumat. Email ini dikirim otomatis;").is_some());
-        assert!(auto_reply_body("Saya sedang dinas luar sampai 20 Februari. Email Anda akan saya balas setelah kembali.").is_some());
+        assert!(
+            auto_reply_body("Saat ini saya sedang cuti sampai dengan Jumat. Email ini dikirim otomatis;").is_some()
+        );
+        assert!(
+            auto_reply_body("Saya sedang dinas luar sampai 20 Februari. Email Anda akan saya balas setelah kembali.")
+                .is_some()
+        );
         assert!(auto_reply_body("Mohon dipinjamkan Zoom untuk rapat tanggal 12 Januari pukul 9.").is_none());
     }
 }

@@ -107,7 +107,9 @@ impl fmt::Display for Problem {
                 let names: Vec<&str> = commands.iter().map(|c| c.as_str()).collect();
                 write!(f, "contradicting commands: {}", names.join(", "))
             }
-            Problem::WeekdayMismatch { text, date } => write!(f, "weekday does not match the date: {text:?} is a {}", date.format("%A")),
+            Problem::WeekdayMismatch { text, date } => {
+                write!(f, "weekday does not match the date: {text:?} is a {}", date.format("%A"))
+            }
             Problem::RangeTooLong { text } => write!(f, "range of days too long: {text:?}"),
             Problem::PastDate => write!(f, "the dates given are in the past"),
             Problem::MissingTime => write!(f, "a date but no time"),
@@ -181,7 +183,8 @@ pub fn parse(raw: &[u8], opts: &ParseOptions) -> Parsed {
     let subject = mail.envelope.subject.as_str();
     let bare_subject = machine::strip_reply_prefixes(subject);
     let is_forward = bare_subject.len() != subject.trim_start().len() && is_forward_subject(subject);
-    let is_reply = !is_forward && (bare_subject.len() != subject.trim_start().len() || !mail.envelope.in_reply_to.is_empty());
+    let is_reply =
+        !is_forward && (bare_subject.len() != subject.trim_start().len() || !mail.envelope.in_reply_to.is_empty());
     let split = quote::split(&mail.body, is_forward);
     if let Some(why) = machine::auto_reply_body(&split.new_text) {
         return ignored(parsed, why);
@@ -214,7 +217,8 @@ pub fn parse(raw: &[u8], opts: &ParseOptions) -> Parsed {
         found.partial = Partial::default();
         found.problems.retain(|p| matches!(p, Problem::UnreadableAttachment { .. }));
     }
-    parsed.title = title::title(calendar.summary.as_deref(), sources.last().map(String::as_str).unwrap_or(""), bare_subject);
+    parsed.title =
+        title::title(calendar.summary.as_deref(), sources.last().map(String::as_str).unwrap_or(""), bare_subject);
 
     match command::read(&split.new_text) {
         command::Reading::Conflict { commands } => {
@@ -225,7 +229,7 @@ pub fn parse(raw: &[u8], opts: &ParseOptions) -> Parsed {
             // A request that mentions a command word late ("... atas persetujuannya")
             // is still a request; a reply's command is its answer.
             let late = at > 40 && !is_reply;
-            if !(late && !found.sessions.is_empty()) {
+            if !late || found.sessions.is_empty() {
                 parsed.intent = intent_of(command);
                 parsed.reason = reason;
                 return parsed;
@@ -250,7 +254,9 @@ pub fn parse(raw: &[u8], opts: &ParseOptions) -> Parsed {
         if found.only_past_dates {
             parsed.problems.push(Problem::PastDate);
         }
-        let bad_date = parsed.problems.iter().any(|p| matches!(p, Problem::NoSuchDate { .. } | Problem::EndBeforeStart { .. } | Problem::RangeTooLong { .. }));
+        let bad_date = parsed.problems.iter().any(|p| {
+            matches!(p, Problem::NoSuchDate { .. } | Problem::EndBeforeStart { .. } | Problem::RangeTooLong { .. })
+        });
         if found.dates_found && !found.times_found {
             parsed.problems.push(Problem::MissingTime);
         } else if found.times_found && !found.dates_found && !bad_date && !found.only_past_dates {
@@ -312,7 +318,9 @@ fn calendar_sessions(calendars: &[String], text: &schedule::Schedule, opts: &Par
             let local = |t: &ics::IcsTime| -> Option<DateTime<FixedOffset>> {
                 match t {
                     ics::IcsTime::At(d) => Some(keep_indonesian_zone(*d, opts)),
-                    ics::IcsTime::Floating(n) => opts.timezone.from_local_datetime(n).earliest().map(|d| d.fixed_offset()),
+                    ics::IcsTime::Floating(n) => {
+                        opts.timezone.from_local_datetime(n).earliest().map(|d| d.fixed_offset())
+                    }
                     ics::IcsTime::AllDay(_) => None,
                 }
             };
@@ -341,9 +349,5 @@ fn calendar_sessions(calendars: &[String], text: &schedule::Schedule, opts: &Par
 /// in the desk's zone, the one its people read.
 fn keep_indonesian_zone(d: DateTime<FixedOffset>, opts: &ParseOptions) -> DateTime<FixedOffset> {
     let secs = d.offset().local_minus_utc();
-    if [7 * 3600, 8 * 3600, 9 * 3600].contains(&secs) {
-        d
-    } else {
-        d.with_timezone(&opts.timezone).fixed_offset()
-    }
+    if [7 * 3600, 8 * 3600, 9 * 3600].contains(&secs) { d } else { d.with_timezone(&opts.timezone).fixed_offset() }
 }

@@ -7,19 +7,113 @@
 use super::text::{Kind, Tok};
 
 const PERSON_NOUNS: &[&str] = &[
-    "peserta", "orang", "partisipan", "participants", "participant", "people", "persons", "person", "pax", "attendees", "attendee", "staff",
-    "pegawai", "karyawan", "undangan", "audiens", "audience", "personel", "petugas", "guests", "users", "pengguna", "member", "members",
+    "peserta",
+    "orang",
+    "partisipan",
+    "participants",
+    "participant",
+    "people",
+    "persons",
+    "person",
+    "pax",
+    "attendees",
+    "attendee",
+    "staff",
+    "pegawai",
+    "karyawan",
+    "undangan",
+    "audiens",
+    "audience",
+    "personel",
+    "petugas",
+    "guests",
+    "users",
+    "pengguna",
+    "member",
+    "members",
 ];
 const UNIT_NOUNS: &[&str] = &[
-    "satker", "satuan", "kabupaten", "kab", "kota", "kabkota", "unit", "tim", "opd", "instansi", "desa", "kecamatan", "provinsi", "sesi",
-    "hari", "jam", "menit", "kali", "lembar", "halaman", "kantor", "bps", "lokasi", "titik", "ruang", "room", "rooms", "units", "teams",
-    "sessions", "days", "hours", "minutes", "kelompok", "grup", "group", "groups", "perusahaan", "lembaga", "daerah", "wilayah",
+    "satker",
+    "satuan",
+    "kabupaten",
+    "kab",
+    "kota",
+    "kabkota",
+    "unit",
+    "tim",
+    "opd",
+    "instansi",
+    "desa",
+    "kecamatan",
+    "provinsi",
+    "sesi",
+    "hari",
+    "jam",
+    "menit",
+    "kali",
+    "lembar",
+    "halaman",
+    "kantor",
+    "bps",
+    "lokasi",
+    "titik",
+    "ruang",
+    "room",
+    "rooms",
+    "units",
+    "teams",
+    "sessions",
+    "days",
+    "hours",
+    "minutes",
+    "kelompok",
+    "grup",
+    "group",
+    "groups",
+    "perusahaan",
+    "lembaga",
+    "daerah",
+    "wilayah",
 ];
-const COUNT_LABELS: &[&str] = &["peserta", "participants", "partisipan", "attendees", "undangan", "audiens", "pax", "participant"];
+const COUNT_LABELS: &[&str] =
+    &["peserta", "participants", "partisipan", "attendees", "undangan", "audiens", "pax", "participant"];
 const QUALIFIERS: &[&str] = &[
-    "sekitar", "kurang", "lebih", "kira", "kira-kira", "around", "about", "approximately", "approx", "roughly", "up", "to", "maksimal", "maks",
-    "max", "maximum", "hingga", "sebanyak", "kurleb", "estimasi", "perkiraan", "diperkirakan", "total", "jumlah", "ada", "adalah", "yaitu",
-    "sejumlah", "of", "expected", "some", "nearly", "almost", "over", "dengan", "berjumlah",
+    "sekitar",
+    "kurang",
+    "lebih",
+    "kira",
+    "kira-kira",
+    "around",
+    "about",
+    "approximately",
+    "approx",
+    "roughly",
+    "up",
+    "to",
+    "maksimal",
+    "maks",
+    "max",
+    "maximum",
+    "hingga",
+    "sebanyak",
+    "kurleb",
+    "estimasi",
+    "perkiraan",
+    "diperkirakan",
+    "total",
+    "jumlah",
+    "ada",
+    "adalah",
+    "yaitu",
+    "sejumlah",
+    "of",
+    "expected",
+    "some",
+    "nearly",
+    "almost",
+    "over",
+    "dengan",
+    "berjumlah",
 ];
 /// The largest count read as people; beyond it the number is something else.
 const MAX_COUNT: u32 = 100_000;
@@ -102,7 +196,13 @@ fn label_before(toks: &[Tok], i: usize) -> bool {
 fn number_at(toks: &[Tok], i: usize) -> Option<(u32, usize)> {
     let t = toks.get(i)?;
     if t.kind == Kind::Num {
-        if i > 0 && !t.spaced && !toks[i - 1].is_punct('(') && !toks[i - 1].is_punct('\u{b1}') && !toks[i - 1].is_punct('~') && !toks[i - 1].is_punct(':') {
+        if i > 0
+            && !t.spaced
+            && !toks[i - 1].is_punct('(')
+            && !toks[i - 1].is_punct('\u{b1}')
+            && !toks[i - 1].is_punct('~')
+            && !toks[i - 1].is_punct(':')
+        {
             return None; // inside a phone number, a letter number, a code
         }
         // Phone and ID numbers start with 0 or run long.
@@ -112,7 +212,13 @@ fn number_at(toks: &[Tok], i: usize) -> Option<(u32, usize)> {
         let mut n: u64 = t.text.parse().ok()?;
         let mut j = i + 1;
         while let (Some(sep), Some(g)) = (toks.get(j), toks.get(j + 1)) {
-            if !sep.spaced && !g.spaced && (sep.is_punct('.') || sep.is_punct(',')) && g.kind == Kind::Num && g.text.len() == 3 && t.text.len() <= 3 {
+            if !sep.spaced
+                && !g.spaced
+                && (sep.is_punct('.') || sep.is_punct(','))
+                && g.kind == Kind::Num
+                && g.text.len() == 3
+                && t.text.len() <= 3
+            {
                 n = n * 1000 + g.text.parse::<u64>().ok()?;
                 j += 2;
             } else {
@@ -120,7 +226,11 @@ fn number_at(toks: &[Tok], i: usize) -> Option<(u32, usize)> {
             }
         }
         // "1.5" or "2,5" is not a count of people.
-        if toks.get(j).is_some_and(|s| !s.spaced && (s.is_punct('.') || s.is_punct(',')) && toks.get(j + 1).is_some_and(|g| g.kind == Kind::Num && !g.spaced)) {
+        if toks.get(j).is_some_and(|s| {
+            !s.spaced
+                && (s.is_punct('.') || s.is_punct(','))
+                && toks.get(j + 1).is_some_and(|g| g.kind == Kind::Num && !g.spaced)
+        }) {
             return None;
         }
         return u32::try_from(n).ok().map(|n| (n, j));

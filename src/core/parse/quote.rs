@@ -46,7 +46,10 @@ const MOBILE_SIGNATURES: &[&str] = &[
     "sent from the all new",
     "kirim dari",
 ];
-const HEADER_KEYS: &[&str] = &["from", "dari", "sent", "dikirim", "date", "tanggal", "to", "kepada", "subject", "subjek", "perihal", "cc", "terkirim"];
+const HEADER_KEYS: &[&str] = &[
+    "from", "dari", "sent", "dikirim", "date", "tanggal", "to", "kepada", "subject", "subjek", "perihal", "cc",
+    "terkirim",
+];
 
 fn is_dash_line(t: &str) -> bool {
     t.starts_with("---") || t.starts_with("___") || t.starts_with("===") || t.starts_with("***")
@@ -92,10 +95,20 @@ fn classify(lines: &[&str], i: usize) -> Option<Cut> {
 fn is_attribution(lines: &[&str], i: usize, low: &str) -> bool {
     let ends = |s: &str| {
         let s = s.trim_end().trim_end_matches(':').trim_end();
-        s.ends_with("wrote") || s.ends_with("menulis") || s.ends_with("schrieb") || s.ends_with("a écrit") || s.ends_with("escribió") || s.ends_with("tulis")
+        s.ends_with("wrote")
+            || s.ends_with("menulis")
+            || s.ends_with("schrieb")
+            || s.ends_with("a écrit")
+            || s.ends_with("escribió")
+            || s.ends_with("tulis")
     };
-    let starts = low.starts_with("on ") || low.starts_with("pada ") || low.starts_with("pd ") || low.starts_with("le ") || low.starts_with("am ") || low.starts_with("el ");
-    if !starts && !(low.contains('@') && ends(low)) {
+    let starts = low.starts_with("on ")
+        || low.starts_with("pada ")
+        || low.starts_with("pd ")
+        || low.starts_with("le ")
+        || low.starts_with("am ")
+        || low.starts_with("el ");
+    if !starts && (!low.contains('@') || !ends(low)) {
         return false;
     }
     if ends(low) {
@@ -183,13 +196,25 @@ mod tests {
     #[test]
     fn new_text_stops_at_every_reply_style() {
         for (body, want) in [
-            ("Setuju.\n\nHeru\n\nPada tanggal Sel, 14 Apr 2026 pukul 08.01 Loket <l@b.test> menulis:\n\n> Balas SETUJU atau TOLAK", "Setuju.\n\nHeru\n"),
-            ("OK disetujui\n\n-----Original Message-----\nFrom: Loket <l@b.test>\nSent: Saturday\nTo: h@b.test\nSubject: x\n\nBalas TOLAK", "OK disetujui\n"),
+            (
+                "Setuju.\n\nHeru\n\nPada tanggal Sel, 14 Apr 2026 pukul 08.01 Loket <l@b.test> menulis:\n\n> Balas SETUJU atau TOLAK",
+                "Setuju.\n\nHeru\n",
+            ),
+            (
+                "OK disetujui\n\n-----Original Message-----\nFrom: Loket <l@b.test>\nSent: Saturday\nTo: h@b.test\nSubject: x\n\nBalas TOLAK",
+                "OK disetujui\n",
+            ),
             ("ACC\n\nSent from my iPhone\n\n> On 3 Feb 2026, at 13.53, Loket wrote:", "ACC\n"),
             ("Approved\n\nOn Thu, Mar 26, 2026 at 9:01 AM Loket <l@b.test>\nwrote:\n\n> TOLAK", "Approved\n"),
-            ("setuju\n\n________________________________\nDari: Loket <l@b.test>\nDikirim: Kamis\nKepada: s@b.test\nPerihal: x\n\nTOLAK", "setuju\n"),
+            (
+                "setuju\n\n________________________________\nDari: Loket <l@b.test>\nDikirim: Kamis\nKepada: s@b.test\nPerihal: x\n\nTOLAK",
+                "setuju\n",
+            ),
             ("Y\n\nOn 24/02/2026 09.30, Loket wrote:\n\n> TOLAK", "Y\n"),
-            ("SETUJU\n\nFrom: Loket\nSent: Saturday, February 28, 2026 12:03 PM\nTo: d@b.test\nSubject: x\n\nTOLAK", "SETUJU\n"),
+            (
+                "SETUJU\n\nFrom: Loket\nSent: Saturday, February 28, 2026 12:03 PM\nTo: d@b.test\nSubject: x\n\nTOLAK",
+                "SETUJU\n",
+            ),
             ("batal\n> quoted", "batal"),
             ("TOLAK\n-- \nSlamet\nTim TI", "TOLAK"),
             ("Batal\n\nDikirim dari iPhone saya", "Batal\n"),

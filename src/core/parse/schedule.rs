@@ -34,17 +34,75 @@ pub struct Schedule {
 /// Words that make the date or time after them something other than the meeting, and how
 /// many words back they still count.
 const FAR_CUES: &[&str] = &[
-    "lambat", "lambatnya", "batas", "deadline", "surat", "nomor", "tertanggal", "dated", "diperbarui", "diupdate", "updated", "dikirim",
-    "terkirim", "dibuat", "created", "dicetak", "printed", "kemarin", "kemaren", "yesterday", "cuti", "sejak", "since",
-    "ditandatangani", "signed", "berlaku", "modified",
+    "lambat",
+    "lambatnya",
+    "batas",
+    "deadline",
+    "surat",
+    "nomor",
+    "tertanggal",
+    "dated",
+    "diperbarui",
+    "diupdate",
+    "updated",
+    "dikirim",
+    "terkirim",
+    "dibuat",
+    "created",
+    "dicetak",
+    "printed",
+    "kemarin",
+    "kemaren",
+    "yesterday",
+    "cuti",
+    "sejak",
+    "since",
+    "ditandatangani",
+    "signed",
+    "berlaku",
+    "modified",
 ];
-const NEAR_CUES: &[&str] = &["sebelum", "before", "lalu", "last", "previous", "sebelumnya", "kembali", "return", "returning", "back", "terakhir", "later", "by"];
+const NEAR_CUES: &[&str] = &[
+    "sebelum",
+    "before",
+    "lalu",
+    "last",
+    "previous",
+    "sebelumnya",
+    "kembali",
+    "return",
+    "returning",
+    "back",
+    "terakhir",
+    "later",
+    "by",
+];
 /// Words that say "the meeting is": a cue before them no longer applies.
 const RESET_CUES: &[&str] = &[
-    "pada", "dilaksanakan", "diselenggarakan", "pelaksanaan", "dilangsungkan", "digelar", "diadakan", "berlangsung", "untuk", "acara",
-    "kegiatan", "yaitu", "adalah", "jadwal", "agenda", "mulai", "dimulai", "meeting", "for",
+    "pada",
+    "dilaksanakan",
+    "diselenggarakan",
+    "pelaksanaan",
+    "dilangsungkan",
+    "digelar",
+    "diadakan",
+    "berlangsung",
+    "untuk",
+    "acara",
+    "kegiatan",
+    "yaitu",
+    "adalah",
+    "jadwal",
+    "agenda",
+    "mulai",
+    "dimulai",
+    "meeting",
+    "for",
 ];
-const ABBREVIATIONS: &[&str] = &["yth", "nip", "telp", "tlp", "pkl", "dll", "dsb", "tgl", "nmr", "hal", "no", "dr", "ir", "drs", "hj", "wib", "wit", "wita"];
+const ABBREVIATIONS: &[&str] = &[
+    "yth", "nip", "telp", "tlp", "pkl", "dll", "dsb", "tgl", "nmr", "hal", "no", "dr", "ir", "drs", "hj", "wib", "wit",
+    "wita",
+];
 
 fn is_sentence_end(toks: &[Tok], k: usize) -> bool {
     let t = &toks[k];
@@ -59,7 +117,8 @@ fn is_sentence_end(toks: &[Tok], k: usize) -> bool {
     }
     if t.is_punct('.') && toks.get(k + 1).is_none_or(|n| n.spaced) && k > 0 {
         let p = &toks[k - 1];
-        return (p.kind == Kind::Word && p.text.len() >= 3 && !p.is_any(ABBREVIATIONS)) || (p.kind == Kind::Num && p.text.len() == 4);
+        return (p.kind == Kind::Word && p.text.len() >= 3 && !p.is_any(ABBREVIATIONS))
+            || (p.kind == Kind::Num && p.text.len() == 4);
     }
     false
 }
@@ -86,7 +145,8 @@ fn distractor_before(toks: &[Tok], first: usize) -> bool {
             return false;
         }
         // "lanjutan dari rapat tanggal ..." looks back; "rapat lanjutan pada ..." does not.
-        let follow_up = t.is_any(&["lanjutan", "kelanjutan", "follow-up", "followup"]) && toks.get(k + 1).is_some_and(|n| n.is_any(&["dari", "of", "atas", "to"]));
+        let follow_up = t.is_any(&["lanjutan", "kelanjutan", "follow-up", "followup"])
+            && toks.get(k + 1).is_some_and(|n| n.is_any(&["dari", "of", "atas", "to"]));
         if follow_up || t.is_any(FAR_CUES) || (words <= 2 && t.is_any(NEAR_CUES)) {
             return true;
         }
@@ -99,7 +159,12 @@ fn line_of(line_starts: &[usize], offset: usize) -> usize {
 }
 
 /// A local date and time in the written zone, else in the desk's zone.
-fn instant(d: NaiveDate, t: NaiveTime, zone: Option<FixedOffset>, opts: &ParseOptions) -> Option<DateTime<FixedOffset>> {
+fn instant(
+    d: NaiveDate,
+    t: NaiveTime,
+    zone: Option<FixedOffset>,
+    opts: &ParseOptions,
+) -> Option<DateTime<FixedOffset>> {
     let ndt = d.and_time(t);
     match zone {
         Some(z) => z.from_local_datetime(&ndt).single(),
@@ -186,7 +251,10 @@ pub fn read(text: &str, base: NaiveDate, opts: &ParseOptions) -> Schedule {
             continue;
         }
         let key = (utc_key(t.from, t.zone, desk), t.to.map(|(e, _)| utc_key(e, t.zone, desk)), t.open_end);
-        if times.iter().any(|p| (utc_key(p.from, p.zone, desk), p.to.map(|(e, _)| utc_key(e, p.zone, desk)), p.open_end) == key) {
+        if times
+            .iter()
+            .any(|p| (utc_key(p.from, p.zone, desk), p.to.map(|(e, _)| utc_key(e, p.zone, desk)), p.open_end) == key)
+        {
             continue;
         }
         times.push(t);
@@ -201,9 +269,12 @@ pub fn read(text: &str, base: NaiveDate, opts: &ParseOptions) -> Schedule {
     let mut bound: Vec<Vec<usize>> = vec![Vec::new(); dates.len()];
     for (ti, t) in times.iter().enumerate() {
         let line = line_of(&line_starts, t.start);
-        let same_line: Vec<usize> = (0..dates.len()).filter(|&d| line_of(&line_starts, dates[d].start) == line).collect();
-        let before = |set: &[usize]| set.iter().copied().filter(|&d| dates[d].start < t.start).max_by_key(|&d| dates[d].start);
-        let after = |set: &[usize]| set.iter().copied().filter(|&d| dates[d].start > t.start).min_by_key(|&d| dates[d].start);
+        let same_line: Vec<usize> =
+            (0..dates.len()).filter(|&d| line_of(&line_starts, dates[d].start) == line).collect();
+        let before =
+            |set: &[usize]| set.iter().copied().filter(|&d| dates[d].start < t.start).max_by_key(|&d| dates[d].start);
+        let after =
+            |set: &[usize]| set.iter().copied().filter(|&d| dates[d].start > t.start).min_by_key(|&d| dates[d].start);
         let all: Vec<usize> = (0..dates.len()).collect();
         let target = before(&same_line).or_else(|| after(&same_line)).or_else(|| before(&all)).or_else(|| after(&all));
         if let Some(d) = target {
@@ -225,7 +296,9 @@ pub fn read(text: &str, base: NaiveDate, opts: &ParseOptions) -> Schedule {
                         match Session::new(start, end, false) {
                             Ok(s) => s,
                             Err(_) => {
-                                let problem = Problem::EndBeforeStart { text: text.get(t.start..t.end).unwrap_or("").to_string() };
+                                let problem = Problem::EndBeforeStart {
+                                    text: text.get(t.start..t.end).unwrap_or("").to_string(),
+                                };
                                 if !out.problems.contains(&problem) {
                                     out.problems.push(problem);
                                 }
@@ -260,7 +333,11 @@ mod tests {
     use chrono::SecondsFormat;
 
     fn opts() -> ParseOptions {
-        ParseOptions { timezone: chrono_tz::Asia::Jakarta, open_ended_hours: 4, now: DateTime::parse_from_rfc3339("2026-01-05T09:00:00+07:00").unwrap() }
+        ParseOptions {
+            timezone: chrono_tz::Asia::Jakarta,
+            open_ended_hours: 4,
+            now: DateTime::parse_from_rfc3339("2026-01-05T09:00:00+07:00").unwrap(),
+        }
     }
 
     fn day(s: &str) -> NaiveDate {
@@ -274,7 +351,11 @@ mod tests {
             .iter()
             .map(|x| {
                 let st = x.start().to_rfc3339_opts(SecondsFormat::Secs, false);
-                if x.open_ended() { format!("{st}/open") } else { format!("{st}/{}", x.end().to_rfc3339_opts(SecondsFormat::Secs, false)) }
+                if x.open_ended() {
+                    format!("{st}/open")
+                } else {
+                    format!("{st}/{}", x.end().to_rfc3339_opts(SecondsFormat::Secs, false))
+                }
             })
             .collect()
     }
@@ -323,13 +404,25 @@ mod tests {
             ("12 Januari 2026 pukul 7 malam - 9 malam", "2026-01-12T19:00:00+07:00", "2026-01-12T21:00:00+07:00"),
             ("12 Januari 2026 pukul 8 pagi s.d. 10 pagi", "2026-01-12T08:00:00+07:00", "2026-01-12T10:00:00+07:00"),
             ("12 Januari 2026 jam 1 - 3 sore", "2026-01-12T13:00:00+07:00", "2026-01-12T15:00:00+07:00"),
-            ("12 Januari 2026 pukul 19.30 (malam) s.d. 21.00", "2026-01-12T19:30:00+07:00", "2026-01-12T21:00:00+07:00"),
+            (
+                "12 Januari 2026 pukul 19.30 (malam) s.d. 21.00",
+                "2026-01-12T19:30:00+07:00",
+                "2026-01-12T21:00:00+07:00",
+            ),
             ("12 Januari 2026 pukul 2 - 4", "2026-01-12T14:00:00+07:00", "2026-01-12T16:00:00+07:00"),
             ("January 12, 2026, 2-4pm", "2026-01-12T14:00:00+07:00", "2026-01-12T16:00:00+07:00"),
             ("January 12, 2026 at 2:30 PM - 4 PM", "2026-01-12T14:30:00+07:00", "2026-01-12T16:00:00+07:00"),
             ("12 Januari 2026 pukul 13.00 - 15.00 WITA", "2026-01-12T13:00:00+08:00", "2026-01-12T15:00:00+08:00"),
-            ("12 Januari 2026 pukul 10.00 WIT s.d. 12.00 WIT", "2026-01-12T10:00:00+09:00", "2026-01-12T12:00:00+09:00"),
-            ("12 Januari 2026 pukul 09.00-11.00 Waktu Indonesia Tengah", "2026-01-12T09:00:00+08:00", "2026-01-12T11:00:00+08:00"),
+            (
+                "12 Januari 2026 pukul 10.00 WIT s.d. 12.00 WIT",
+                "2026-01-12T10:00:00+09:00",
+                "2026-01-12T12:00:00+09:00",
+            ),
+            (
+                "12 Januari 2026 pukul 09.00-11.00 Waktu Indonesia Tengah",
+                "2026-01-12T09:00:00+08:00",
+                "2026-01-12T11:00:00+08:00",
+            ),
             ("12 Januari 2026 13:00-14:00 GMT+7", "2026-01-12T13:00:00+07:00", "2026-01-12T14:00:00+07:00"),
             ("12 Januari 2026 pukul 22.00 - 24.00", "2026-01-12T22:00:00+07:00", "2026-01-13T00:00:00+07:00"),
         ] {
@@ -356,7 +449,9 @@ mod tests {
     #[test]
     fn ranges_lists_and_per_day_times() {
         let base = "2026-01-05";
-        let days = |ds: &[&str], from: &str, to: &str| -> Vec<String> { ds.iter().map(|d| format!("{d}T{from}:00+07:00/{d}T{to}:00+07:00")).collect() };
+        let days = |ds: &[&str], from: &str, to: &str| -> Vec<String> {
+            ds.iter().map(|d| format!("{d}T{from}:00+07:00/{d}T{to}:00+07:00")).collect()
+        };
         let three = days(&["2026-01-12", "2026-01-13", "2026-01-14"], "08:00", "16:00");
         for text in [
             "Senin s.d. Rabu, 12 s.d. 14 Januari 2026\npukul 08.00-16.00 WIB",
@@ -372,14 +467,27 @@ mod tests {
         }
         assert_eq!(sessions("30 Januari - 2 Februari 2026 pukul 08.00-12.00", base).len(), 4);
         assert_eq!(sessions("30 Desember 2026 - 2 Januari 2027 pukul 08.00-12.00", base).len(), 4);
-        assert_eq!(sessions("Selasa dan Kamis, 13 dan 15 Januari 2026 pukul 09.00 - 11.30", base), [days(&["2026-01-13"], "09:00", "11:30"), days(&["2026-01-15"], "09:00", "11:30")].concat());
+        assert_eq!(
+            sessions("Selasa dan Kamis, 13 dan 15 Januari 2026 pukul 09.00 - 11.30", base),
+            [days(&["2026-01-13"], "09:00", "11:30"), days(&["2026-01-15"], "09:00", "11:30")].concat()
+        );
         assert_eq!(sessions("Senin, 12 Januari 2026 dan Rabu, 14 Januari 2026 pukul 09.00-11.00", base).len(), 2);
-        let per_day = "Hari I: Senin, 9 Maret 2026, pukul 08.00-12.00 WIB\nHari II: Selasa, 10 Maret 2026, pukul 13.00-16.00 WIB";
-        assert_eq!(sessions(per_day, base), [days(&["2026-03-09"], "08:00", "12:00"), days(&["2026-03-10"], "13:00", "16:00")].concat());
+        let per_day =
+            "Hari I: Senin, 9 Maret 2026, pukul 08.00-12.00 WIB\nHari II: Selasa, 10 Maret 2026, pukul 13.00-16.00 WIB";
+        assert_eq!(
+            sessions(per_day, base),
+            [days(&["2026-03-09"], "08:00", "12:00"), days(&["2026-03-10"], "13:00", "16:00")].concat()
+        );
         let per_day_lines = "Hari pertama : Senin, 9 Maret 2026\nPukul : 08.00-12.00\nHari kedua : Selasa, 10 Maret 2026\nPukul : 13.00-16.00";
-        assert_eq!(sessions(per_day_lines, base), [days(&["2026-03-09"], "08:00", "12:00"), days(&["2026-03-10"], "13:00", "16:00")].concat());
+        assert_eq!(
+            sessions(per_day_lines, base),
+            [days(&["2026-03-09"], "08:00", "12:00"), days(&["2026-03-10"], "13:00", "16:00")].concat()
+        );
         let two_a_day = "Hari/Tanggal: Kamis, 26 Februari 2026\nWaktu: Sesi I pukul 09.00-11.00 WIB dan Sesi II pukul 13.00-15.00 WIB";
-        assert_eq!(sessions(two_a_day, base), [days(&["2026-02-26"], "09:00", "11:00"), days(&["2026-02-26"], "13:00", "15:00")].concat());
+        assert_eq!(
+            sessions(two_a_day, base),
+            [days(&["2026-02-26"], "09:00", "11:00"), days(&["2026-02-26"], "13:00", "15:00")].concat()
+        );
         let three_zones = "Senin, 22 Juni 2026\nWaktu: 09.00 - 11.00 WIB / 10.00 - 12.00 WITA / 11.00 - 13.00 WIT";
         assert_eq!(sessions(three_zones, base), days(&["2026-06-22"], "09:00", "11:00"));
         let open_range = "tanggal 12 s.d. 14 Mei 2026\npukul 08.00 WIB s.d. selesai";
@@ -409,7 +517,11 @@ mod tests {
             ("12 Januari pukul 13.00 - 15.00", "2026-01-07", "2026-01-12T13:00:00+07:00"),
         ] {
             let got = sessions(text, base);
-            assert_eq!(got.first().map(|s| s.split('/').next().unwrap_or("")), Some(start), "{text} from {base}: {got:?}");
+            assert_eq!(
+                got.first().map(|s| s.split('/').next().unwrap_or("")),
+                Some(start),
+                "{text} from {base}: {got:?}"
+            );
         }
         let range = sessions("Senin-Rabu minggu depan pukul 09.00-12.00", "2026-06-03");
         assert_eq!(range.len(), 3, "{range:?}");
@@ -449,7 +561,11 @@ mod tests {
         assert_eq!(s.partial.times.len(), 1);
         let s = read("tanggal 30 Februari 2026 pukul 09.00-11.00", day(base), &opts());
         assert!(s.sessions.is_empty());
-        assert!(matches!(s.problems.as_slice(), [Problem::NoSuchDate { text }] if text.contains("30 Februari 2026")), "{:?}", s.problems);
+        assert!(
+            matches!(s.problems.as_slice(), [Problem::NoSuchDate { text }] if text.contains("30 Februari 2026")),
+            "{:?}",
+            s.problems
+        );
         let s = read("12 Januari 2026 pukul 15.00 - 13.00", day(base), &opts());
         assert!(s.sessions.is_empty());
         assert!(matches!(s.problems.as_slice(), [Problem::EndBeforeStart { .. }]), "{:?}", s.problems);

@@ -80,11 +80,7 @@ impl Tok<'_> {
         self.kind == Kind::Punct && self.text.starts_with(c)
     }
     pub fn num(&self) -> Option<u32> {
-        if self.kind == Kind::Num && self.text.len() <= 9 {
-            self.text.parse().ok()
-        } else {
-            None
-        }
+        if self.kind == Kind::Num && self.text.len() <= 9 { self.text.parse().ok() } else { None }
     }
 }
 
@@ -104,7 +100,14 @@ pub fn tokenize<'a>(text: &'a str, lower: &'a str) -> Tokens<'a> {
         let Some(c) = text[i..].chars().next() else { break };
         let len = c.len_utf8();
         if c == '\n' {
-            toks.push(Tok { kind: Kind::Newline, text: &text[i..i + 1], lower: &lower[i..i + 1], start: i, end: i + 1, spaced });
+            toks.push(Tok {
+                kind: Kind::Newline,
+                text: &text[i..i + 1],
+                lower: &lower[i..i + 1],
+                start: i,
+                end: i + 1,
+                spaced,
+            });
             spaced = true;
             i += 1;
             continue;

@@ -165,7 +165,12 @@ impl<'t, 'a> TimeReader<'t, 'a> {
         if !t.spaced
             && i > 0
             && let Some(p) = self.toks.get(i - 1)
-            && (p.kind == Kind::Word || p.kind == Kind::Num || p.is_punct('/') || p.is_punct('.') || p.is_punct(':') || p.is_punct('+'))
+            && (p.kind == Kind::Word
+                || p.kind == Kind::Num
+                || p.is_punct('/')
+                || p.is_punct('.')
+                || p.is_punct(':')
+                || p.is_punct('+'))
         {
             return None;
         }
@@ -182,7 +187,11 @@ impl<'t, 'a> TimeReader<'t, 'a> {
             && mm.kind == Kind::Num
         {
             // "10.000" is a count; "12.01.2026" a date; "10.0.0.1" an address.
-            let more = self.toks.get(j + 2).is_some_and(|n| !n.spaced && (n.is_punct('.') || n.is_punct(':') || n.is_punct('/')) && self.toks.get(j + 3).is_some_and(|x| x.kind == Kind::Num && !x.spaced));
+            let more = self.toks.get(j + 2).is_some_and(|n| {
+                !n.spaced
+                    && (n.is_punct('.') || n.is_punct(':') || n.is_punct('/'))
+                    && self.toks.get(j + 3).is_some_and(|x| x.kind == Kind::Num && !x.spaced)
+            });
             if mm.text.len() != 2 || more {
                 return None;
             }
@@ -193,7 +202,15 @@ impl<'t, 'a> TimeReader<'t, 'a> {
             m = Some(v);
             j += 2;
         }
-        let mut p = Point { h, m: m.unwrap_or(0), pm: None, period: None, one_digit: t.text.len() == 1, zone: None, bare: false };
+        let mut p = Point {
+            h,
+            m: m.unwrap_or(0),
+            pm: None,
+            period: None,
+            one_digit: t.text.len() == 1,
+            zone: None,
+            bare: false,
+        };
         for _ in 0..4 {
             let Some(n) = self.tok(j) else { break };
             if n.is_any(&["am", "pm"]) {
@@ -211,7 +228,10 @@ impl<'t, 'a> TimeReader<'t, 'a> {
             } else if let Some(per) = period_of(n) {
                 p.period = Some(per);
                 j += 1;
-            } else if n.is_punct('(') && self.tok(j + 1).and_then(period_of).is_some() && self.tok(j + 2).is_some_and(|x| x.is_punct(')')) {
+            } else if n.is_punct('(')
+                && self.tok(j + 1).and_then(period_of).is_some()
+                && self.tok(j + 2).is_some_and(|x| x.is_punct(')'))
+            {
                 p.period = self.tok(j + 1).and_then(period_of);
                 j += 3;
             } else if let Some((z, k)) = zone_at(self.toks, j) {
@@ -224,7 +244,9 @@ impl<'t, 'a> TimeReader<'t, 'a> {
             }
         }
         // "3.14" (a room, a version) is not clearly a clock; "09.00", "9.30", "3:14" are.
-        let dotted_odd = m.is_some_and(|mm| mm % 15 != 0) && t.text.len() == 1 && self.toks.get(i + 1).is_some_and(|x| x.is_punct('.'));
+        let dotted_odd = m.is_some_and(|mm| mm % 15 != 0)
+            && t.text.len() == 1
+            && self.toks.get(i + 1).is_some_and(|x| x.is_punct('.'));
         p.bare = (m.is_none() || dotted_odd) && !keyed && p.pm.is_none() && p.period.is_none() && p.zone.is_none();
         if h == 24 && p.m != 0 {
             return None;
@@ -258,7 +280,11 @@ impl<'t, 'a> TimeReader<'t, 'a> {
         if let Some(c) = conn {
             let mut c2 = c;
             let mut keyed_end = !p1.bare;
-            while self.tok(c2).is_some_and(|t| t.is_any(&["pukul", "pkl", "pk", "jam", "at", "waktu", "acara", "kegiatan", "rapat", "the", "meeting", "is"]) || t.is_punct('.')) {
+            while self.tok(c2).is_some_and(|t| {
+                t.is_any(&[
+                    "pukul", "pkl", "pk", "jam", "at", "waktu", "acara", "kegiatan", "rapat", "the", "meeting", "is",
+                ]) || t.is_punct('.')
+            }) {
                 keyed_end |= self.tok(c2).is_some_and(|t| t.is_any(KEYS));
                 c2 += 1;
             }
@@ -320,10 +346,36 @@ fn hours_24(p1: &Point, p2: Option<&Point>) -> (u32, Option<u32>) {
         }
         match p.period {
             Some(Period::Morning) => h,
-            Some(Period::Midday) => if (1..=6).contains(&h) { h + 12 } else { h },
-            Some(Period::Afternoon) => if h < 12 { h + 12 } else { h },
-            Some(Period::Night) => if h == 12 { 0 } else if (4..12).contains(&h) { h + 12 } else { h },
-            None => if p.one_digit && (1..=5).contains(&h) { h + 12 } else { h },
+            Some(Period::Midday) => {
+                if (1..=6).contains(&h) {
+                    h + 12
+                } else {
+                    h
+                }
+            }
+            Some(Period::Afternoon) => {
+                if h < 12 {
+                    h + 12
+                } else {
+                    h
+                }
+            }
+            Some(Period::Night) => {
+                if h == 12 {
+                    0
+                } else if (4..12).contains(&h) {
+                    h + 12
+                } else {
+                    h
+                }
+            }
+            None => {
+                if p.one_digit && (1..=5).contains(&h) {
+                    h + 12
+                } else {
+                    h
+                }
+            }
         }
     };
     let mut a = conv(p1);

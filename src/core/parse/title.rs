@@ -5,9 +5,32 @@
 use super::layout::label_of;
 
 const TITLE_LABELS: &[&str] = &[
-    "kegiatan", "nama kegiatan", "acara", "nama acara", "event", "topik", "topic", "judul", "agenda", "meeting", "nama rapat", "rapat",
+    "kegiatan",
+    "nama kegiatan",
+    "acara",
+    "nama acara",
+    "event",
+    "topik",
+    "topic",
+    "judul",
+    "agenda",
+    "meeting",
+    "nama rapat",
+    "rapat",
 ];
-const BOILERPLATE: &[&str] = &["permohonan", "peminjaman", "pinjam", "zoom", "nota dinas", "request", "license", "licence", "lisensi", "undangan", "invitation"];
+const BOILERPLATE: &[&str] = &[
+    "permohonan",
+    "peminjaman",
+    "pinjam",
+    "zoom",
+    "nota dinas",
+    "request",
+    "license",
+    "licence",
+    "lisensi",
+    "undangan",
+    "invitation",
+];
 
 pub fn title(summary: Option<&str>, text: &str, subject: &str) -> Option<String> {
     if let Some(s) = summary.map(str::trim).filter(|s| !s.is_empty()) {
@@ -58,7 +81,9 @@ fn from_subject(subject: &str) -> Option<String> {
     }
     let low = s.to_lowercase();
     let words: Vec<&str> = low.split_whitespace().collect();
-    if words.is_empty() || words.iter().all(|w| BOILERPLATE.iter().any(|b| b.contains(w)) || ["dan", "kantor", "the", "a"].contains(w)) {
+    if words.is_empty()
+        || words.iter().all(|w| BOILERPLATE.iter().any(|b| b.contains(w)) || ["dan", "kantor", "the", "a"].contains(w))
+    {
         return None;
     }
     Some(clip(s))
@@ -76,7 +101,12 @@ mod tests {
             (None, "", "Nota Dinas Permohonan Peminjaman Lisensi Zoom - Rakortek SE2026", Some("Rakortek SE2026")),
             (None, "", "Request Zoom untuk Rakor Direktori Usaha", Some("Rakor Direktori Usaha")),
             (None, "", "Pinjam lisensi Zoom", None),
-            (None, "", "[LKT-2026-0004] Permohonan persetujuan peminjaman Zoom", Some("Permohonan persetujuan peminjaman Zoom")),
+            (
+                None,
+                "",
+                "[LKT-2026-0004] Permohonan persetujuan peminjaman Zoom",
+                Some("Permohonan persetujuan peminjaman Zoom"),
+            ),
             (None, "", "Zoom license request - Public Consultation Forum", Some("Public Consultation Forum")),
         ] {
             assert_eq!(title(summary, text, subject).as_deref(), want, "{subject}");
