@@ -297,6 +297,7 @@ fn parse_command(file: &Path, config: Option<PathBuf>, now: Option<String>) -> R
         "participants": p.participants,
         "reason": p.reason,
         "title": p.title,
+        "problems": p.problems.iter().map(ToString::to_string).collect::<Vec<_>>(),
     });
     println!("{out}");
     Ok(ExitCode::SUCCESS)

@@ -57,12 +57,15 @@ static REASON_MARK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(karena|karna|krn|sebab|dikarenakan|disebabkan|alasan(nya)?|because|due to|since)\b\s*:?\s*")
         .expect("static regex")
 });
-static SHORT_YES: &[&str] = &[
+/// A short first line made only of these words is a yes ("Oke, silakan.", "Y", "ya boleh").
+/// With thanks in it ("Oke, terima kasih") it acknowledges a notice instead.
+static YES_WORDS: &[&str] = &[
     "ok",
     "oke",
     "okay",
     "okey",
     "okee",
+    "okeh",
     "y",
     "ya",
     "yes",
@@ -73,10 +76,32 @@ static SHORT_YES: &[&str] = &[
     "lanjut",
     "lanjutkan",
     "go",
-    "go ahead",
-    "ok lanjut",
-    "oke lanjut",
+    "silakan",
+    "silahkan",
+    "monggo",
 ];
+static YES_FILLER: &[&str] = &[
+    "ahead",
+    "pak",
+    "bu",
+    "bapak",
+    "ibu",
+    "mas",
+    "mbak",
+    "min",
+    "saja",
+    "aja",
+    "deh",
+    "please",
+    "proceed",
+    "dipinjamkan",
+    "diproses",
+];
+/// "Mohon maaf, tidak bisa" leading a reply to an approval request is a no.
+static REJECT_LEAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\W*((mohon\s+)?maaf,?\s+)?(tidak|tak|belum|gak|nggak)\s+(bisa|dapat|boleh)\b")
+        .expect("static regex")
+});
 
 const FILLER: &[&str] = &[
     "terima kasih",
@@ -185,6 +210,12 @@ fn hits(text: &str) -> Vec<Hit> {
         }
         out.push(Hit { command: Command::Cancel, start: m.start(), end: m.end() });
     }
+    if let Some(m) = REJECT_LEAD.find(text)
+        && !overlaps(&taken, m.start(), m.end())
+        && !out.iter().any(|h| h.command == Command::Cancel)
+    {
+        out.push(Hit { command: Command::Reject, start: m.start(), end: m.end() });
+    }
     if let Some(m) = CLOSE_LEAD.find(text) {
         out.push(Hit { command: Command::Close, start: m.start(), end: m.end() });
     }
@@ -195,8 +226,11 @@ fn hits(text: &str) -> Vec<Hit> {
     if out.is_empty() {
         let first = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
         let word_count = text.split_whitespace().count();
-        let bare = first.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase();
-        if word_count <= 6 && SHORT_YES.contains(&bare.as_str()) {
+        let low = first.to_lowercase();
+        let words: Vec<&str> = low.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).collect();
+        let yes = words.iter().any(|w| YES_WORDS.contains(w))
+            && words.iter().all(|w| YES_WORDS.contains(w) || YES_FILLER.contains(w));
+        if word_count <= 8 && yes {
             out.push(Hit { command: Command::Approve, start: 0, end: first.len() });
         }
     }
@@ -310,6 +344,10 @@ mod tests {
             ("Setuju.\n\nHeru", Some(Approve), None),
             ("OK disetujui\n\nHeru", Some(Approve), None),
             ("ACC", Some(Approve), None),
+            ("Oke, silakan.\n\nBudi", Some(Approve), None),
+            ("ya boleh pak", Some(Approve), None),
+            ("Oke, terima kasih.", None, None),
+            ("Mohon maaf tidak bisa, jadwal penuh.", Some(Reject), Some("jadwal penuh")),
             ("Y\n\nSlamet", Some(Approve), None),
             ("setuju, silakan dipinjamkan", Some(Approve), None),
             ("Tidak masalah, disetujui.", Some(Approve), None),

@@ -260,8 +260,8 @@ impl<'t, 'a> TimeReader<'t, 'a> {
         let mut between = false;
         for _ in 0..3 {
             let Some(t) = self.tok(j) else { break };
-            if t.is_any(KEYS) || t.is_any(SOFT_INTRO) || t.is_punct('@') {
-                keyed |= t.is_any(KEYS) || t.is_punct('@');
+            if t.is_any(KEYS) || t.is_any(SOFT_INTRO) {
+                keyed |= t.is_any(KEYS);
                 between |= t.is_any(&["antara", "between"]);
                 j += 1;
                 while self.tok(j).is_some_and(|n| n.is_punct('.') || n.is_punct(':')) {
