@@ -5,7 +5,7 @@
 //! The context every template gets is documented in `templates/README.md`.
 
 use crate::core::domain::{Mailbox, Session};
-use crate::core::parse::Problem;
+use crate::core::parse::{Intent, Problem};
 use crate::core::rules::{Language, Rules};
 use crate::core::schedule::Breach;
 use crate::core::workflow::{OutMail, Request, Status};
@@ -88,6 +88,15 @@ pub fn session(lang: Language, s: &Session) -> String {
             time(lang, a.time()),
             end
         ),
+    }
+}
+
+/// A moment: "Selasa, 6 Januari 2026 pukul 09.41 WIB" / "Tuesday, 6 January 2026, 09:41 WIB".
+pub fn moment(lang: Language, t: chrono::DateTime<FixedOffset>) -> String {
+    let (d, h, z) = (date(lang, t.date_naive()), time(lang, t.time()), zone(*t.offset()));
+    match lang {
+        Language::Id => format!("{d} pukul {h} {z}"),
+        Language::En => format!("{d}, {h} {z}"),
     }
 }
 
@@ -187,7 +196,7 @@ fn request_view(lang: Language, r: &Request, rules: &Rules) -> Value {
     }
     let deadline = r.asks.iter().map(|a| a.expires_at).min().map(|t| {
         let local = t.with_timezone(&rules.timezone).fixed_offset();
-        format!("{} {} {}", date(lang, local.date_naive()), time(lang, local.time()), zone(*local.offset()))
+        moment(lang, local)
     });
     json!({
         "ref": r.reference.to_string(),
@@ -230,15 +239,59 @@ fn breach_view(lang: Language, b: &Breach, r: Option<&Request>) -> Value {
     }
 }
 
-fn problem_view(p: &Problem) -> Value {
+/// A command word as the desk's mails teach it.
+fn command(lang: Language, i: Intent) -> &'static str {
+    match (lang, i) {
+        (Language::Id, Intent::Approve) => "SETUJU",
+        (Language::Id, Intent::Reject) => "TOLAK",
+        (Language::Id, Intent::Cancel) => "BATAL",
+        (Language::Id, Intent::Close) => "SELESAI",
+        (Language::Id, _) => "permohonan",
+        (Language::En, Intent::Approve) => "APPROVE",
+        (Language::En, Intent::Reject) => "REJECT",
+        (Language::En, Intent::Cancel) => "CANCEL",
+        (Language::En, Intent::Close) => "DONE",
+        (Language::En, _) => "request",
+    }
+}
+
+/// "SETUJU dan TOLAK", "A, B dan C" / "APPROVE and REJECT".
+fn and_list(lang: Language, words: &[&str]) -> String {
+    let and = if lang == Language::Id { " dan " } else { " and " };
+    match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{}{and}{last}", rest.join(", ")),
+    }
+}
+
+/// A problem for the templates: `code` picks the sentence, `text` is what the writer wrote
+/// (or the attachment's name); some codes carry more.
+fn problem_view(lang: Language, p: &Problem) -> Value {
     match p {
         Problem::NoSuchDate { text } => json!({ "code": "no_such_date", "text": text }),
         Problem::EndBeforeStart { text } => json!({ "code": "end_before_start", "text": text }),
         Problem::Ambiguous { commands } => {
-            json!({ "code": "ambiguous", "text": commands.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ") })
+            let words: Vec<&str> = commands.iter().map(|c| command(lang, *c)).collect();
+            json!({
+                "code": "ambiguous",
+                "text": commands.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", "),
+                "commands": and_list(lang, &words),
+            })
         }
+        Problem::WeekdayMismatch { text, date: d } => json!({
+            "code": "weekday_mismatch",
+            "text": text,
+            "date": date(lang, *d),
+            "weekday": weekday(lang, d.weekday()),
+        }),
+        Problem::RangeTooLong { text } => json!({ "code": "range_too_long", "text": text }),
+        Problem::PastDate => json!({ "code": "past_date", "text": "" }),
+        Problem::MissingTime => json!({ "code": "missing_time", "text": "" }),
+        Problem::MissingDate => json!({ "code": "missing_date", "text": "" }),
+        Problem::UnreadableAttachment { name } => json!({ "code": "unreadable_attachment", "text": name }),
         #[allow(unreachable_patterns)]
-        _ => json!({ "code": "other", "text": format!("{p:?}") }),
+        _ => json!({ "code": "other", "text": p.to_string() }),
     }
 }
 
@@ -292,7 +345,7 @@ pub fn context(m: &OutMail, rules: &Rules, credentials: Option<&Credentials>) ->
         "alternatives": f.alternatives.iter().map(|alt| alt.iter().map(|s| session(lang, s)).collect::<Vec<_>>().join("; ")).collect::<Vec<_>>(),
         "found": { "dates": found_dates, "times": found_times, "any": !(found_dates.is_empty() && found_times.is_empty()) },
         "missing": { "date": missing_date, "time": missing_time },
-        "problems": f.problems.iter().map(problem_view).collect::<Vec<_>>(),
+        "problems": f.problems.iter().map(|p| problem_view(lang, p)).collect::<Vec<_>>(),
         "lead": f.lead.map(|d| span(lang, d)),
         "session": the_session.map(|(i, s)| json!({ "n": i + 1, "text": session(lang, s), "account": r.and_then(|r| r.accounts.get(i)) })),
         "status_text": f.status.map(|s| status(lang, s)),
@@ -347,6 +400,43 @@ mod tests {
             (Language::En, Duration::zero(), "0 minutes"),
         ] {
             assert_eq!(span(lang, d), want);
+        }
+    }
+
+    #[test]
+    fn moments_name_the_hour_the_way_each_language_does() {
+        let t = DateTime::parse_from_rfc3339("2026-01-06T09:41:12+07:00").unwrap();
+        assert_eq!(moment(Language::Id, t), "Selasa, 6 Januari 2026 pukul 09.41 WIB");
+        assert_eq!(moment(Language::En, t), "Tuesday, 6 January 2026, 09:41 WIB");
+    }
+
+    #[test]
+    fn problems_carry_what_their_sentence_needs() {
+        let ambiguous = Problem::Ambiguous { commands: vec![Intent::Approve, Intent::Reject] };
+        let v = problem_view(Language::Id, &ambiguous);
+        assert_eq!((v["code"].as_str(), v["commands"].as_str()), (Some("ambiguous"), Some("SETUJU dan TOLAK")));
+        assert_eq!(v["text"], "approve, reject");
+        let three = Problem::Ambiguous { commands: vec![Intent::Approve, Intent::Cancel, Intent::Close] };
+        assert_eq!(problem_view(Language::En, &three)["commands"], "APPROVE, CANCEL and DONE");
+
+        let d = NaiveDate::from_ymd_opt(2026, 1, 13).unwrap();
+        let v = problem_view(Language::Id, &Problem::WeekdayMismatch { text: "Senin, 13 Januari 2026".into(), date: d });
+        assert_eq!(v["code"], "weekday_mismatch");
+        assert_eq!(v["weekday"], "Selasa");
+        assert_eq!(v["date"], "Selasa, 13 Januari 2026");
+
+        let cases = [
+            (Problem::NoSuchDate { text: "30 Februari".into() }, "no_such_date", "30 Februari"),
+            (Problem::EndBeforeStart { text: "14.00 s.d. 10.00".into() }, "end_before_start", "14.00 s.d. 10.00"),
+            (Problem::RangeTooLong { text: "1 Januari s.d. 30 Juni".into() }, "range_too_long", "1 Januari s.d. 30 Juni"),
+            (Problem::PastDate, "past_date", ""),
+            (Problem::MissingTime, "missing_time", ""),
+            (Problem::MissingDate, "missing_date", ""),
+            (Problem::UnreadableAttachment { name: "undangan.pdf".into() }, "unreadable_attachment", "undangan.pdf"),
+        ];
+        for (p, code, text) in cases {
+            let v = problem_view(Language::En, &p);
+            assert_eq!((v["code"].as_str(), v["text"].as_str()), (Some(code), Some(text)), "{p:?}");
         }
     }
 }
