@@ -284,7 +284,12 @@ fn reason(text: &str, found: &[Hit]) -> Option<String> {
                 && bytes[i - 1].is_ascii_alphabetic()
                 && bytes[..i].iter().rev().take_while(|c| c.is_ascii_alphabetic()).count() >= 4
                 && bytes.get(i + 1) == Some(&b' '));
-        if matches!(b, b'.' | b'!' | b'?' | b';' | b',' | b'\n') || dash {
+        // "09.00" and "1,5" are numbers, not clause ends.
+        let in_number = matches!(b, b'.' | b',' | b':')
+            && i > 0
+            && bytes[i - 1].is_ascii_digit()
+            && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+        if !in_number && (matches!(b, b'.' | b'!' | b'?' | b';' | b',' | b'\n') || dash) {
             cuts.push(i);
         }
     }

@@ -226,9 +226,9 @@ pub fn parse(raw: &[u8], opts: &ParseOptions) -> Parsed {
             return parsed;
         }
         command::Reading::One { command, reason, at } => {
-            // A request that mentions a command word late ("... atas persetujuannya")
-            // is still a request; a reply's command is its answer.
-            let late = at > 40 && !is_reply;
+            // A request that mentions a yes-word late ("... mohon dapat disetujui") is
+            // still a request; a cancel names the meeting it cancels, so it stays a cancel.
+            let late = at > 40 && !is_reply && matches!(command, command::Command::Approve | command::Command::Close);
             if !late || found.sessions.is_empty() {
                 parsed.intent = intent_of(command);
                 parsed.reason = reason;

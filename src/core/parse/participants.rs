@@ -126,7 +126,11 @@ pub fn head_count(toks: &[Tok], taken: &[bool]) -> Option<u32> {
             i += 1;
             continue;
         }
-        if let Some((n, after)) = number_at(toks, i) {
+        // "@ 5 orang", "masing-masing 5 orang": a count per unit, not the total.
+        let per_unit = i > 0
+            && (toks[i - 1].is_punct('@')
+                || toks[i - 1].is_any(&["masing", "tiap", "setiap", "per", "each", "sebanyak-banyaknya"]));
+        if let Some((n, after)) = number_at(toks, i).filter(|_| !per_unit) {
             let before_label = label_before(toks, i);
             match noun_after(toks, after) {
                 Some(true) => return Some(n).filter(|&n| n > 0 && n <= MAX_COUNT),
@@ -367,6 +371,8 @@ mod tests {
             "Ruang Rapat Lantai 2",
             "selama 3 jam",
             "Meeting ID: 812 3456 7890",
+            "10 kab/kota @ 5 orang",
+            "34 satker, masing-masing 2 orang",
         ] {
             assert_eq!(count(text), None, "{text}");
         }
