@@ -21,10 +21,34 @@ pub struct Credentials {
 
 const DAYS_ID: [&str; 7] = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"];
 const DAYS_EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-const MONTHS_ID: [&str; 12] =
-    ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"];
-const MONTHS_EN: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS_ID: [&str; 12] = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+];
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 fn weekday(lang: Language, d: Weekday) -> &'static str {
     let i = d.num_days_from_monday() as usize;
@@ -227,7 +251,9 @@ fn breach_view(lang: Language, b: &Breach, r: Option<&Request>) -> Value {
         Breach::BeyondWindow { session, window } => {
             json!({ "code": "beyond_window", "session": when(*session), "limit": span(lang, *window) })
         }
-        Breach::TooLong { session, max } => json!({ "code": "too_long", "session": when(*session), "limit": span(lang, *max) }),
+        Breach::TooLong { session, max } => {
+            json!({ "code": "too_long", "session": when(*session), "limit": span(lang, *max) })
+        }
         Breach::OutsideOfficeHours { session } => json!({ "code": "outside_office_hours", "session": when(*session) }),
         Breach::OutsideOfficeDays { session } => json!({ "code": "outside_office_days", "session": when(*session) }),
         Breach::TooManyParticipants { asked, largest } => {
@@ -366,10 +392,26 @@ mod tests {
     #[test]
     fn sessions_read_as_people_write_them() {
         let cases = [
-            (Language::Id, s("2026-01-12T09:00:00+07:00", "2026-01-12T12:00:00+07:00", false), "Senin, 12 Januari 2026 pukul 09.00–12.00 WIB"),
-            (Language::En, s("2026-01-12T09:00:00+07:00", "2026-01-12T12:00:00+07:00", false), "Monday, 12 January 2026, 09:00–12:00 WIB"),
-            (Language::Id, s("2026-08-17T10:00:00+08:00", "2026-08-17T11:30:00+08:00", false), "Senin, 17 Agustus 2026 pukul 10.00–11.30 WITA"),
-            (Language::Id, s("2026-03-06T19:00:00+09:00", "2026-03-06T21:00:00+09:00", false), "Jumat, 6 Maret 2026 pukul 19.00–21.00 WIT"),
+            (
+                Language::Id,
+                s("2026-01-12T09:00:00+07:00", "2026-01-12T12:00:00+07:00", false),
+                "Senin, 12 Januari 2026 pukul 09.00–12.00 WIB",
+            ),
+            (
+                Language::En,
+                s("2026-01-12T09:00:00+07:00", "2026-01-12T12:00:00+07:00", false),
+                "Monday, 12 January 2026, 09:00–12:00 WIB",
+            ),
+            (
+                Language::Id,
+                s("2026-08-17T10:00:00+08:00", "2026-08-17T11:30:00+08:00", false),
+                "Senin, 17 Agustus 2026 pukul 10.00–11.30 WITA",
+            ),
+            (
+                Language::Id,
+                s("2026-03-06T19:00:00+09:00", "2026-03-06T21:00:00+09:00", false),
+                "Jumat, 6 Maret 2026 pukul 19.00–21.00 WIT",
+            ),
             (
                 Language::Id,
                 s("2026-01-12T13:00:00+07:00", "2026-01-12T17:00:00+07:00", true),
@@ -420,7 +462,8 @@ mod tests {
         assert_eq!(problem_view(Language::En, &three)["commands"], "APPROVE, CANCEL and DONE");
 
         let d = NaiveDate::from_ymd_opt(2026, 1, 13).unwrap();
-        let v = problem_view(Language::Id, &Problem::WeekdayMismatch { text: "Senin, 13 Januari 2026".into(), date: d });
+        let v =
+            problem_view(Language::Id, &Problem::WeekdayMismatch { text: "Senin, 13 Januari 2026".into(), date: d });
         assert_eq!(v["code"], "weekday_mismatch");
         assert_eq!(v["weekday"], "Selasa");
         assert_eq!(v["date"], "Selasa, 13 Januari 2026");
@@ -428,7 +471,11 @@ mod tests {
         let cases = [
             (Problem::NoSuchDate { text: "30 Februari".into() }, "no_such_date", "30 Februari"),
             (Problem::EndBeforeStart { text: "14.00 s.d. 10.00".into() }, "end_before_start", "14.00 s.d. 10.00"),
-            (Problem::RangeTooLong { text: "1 Januari s.d. 30 Juni".into() }, "range_too_long", "1 Januari s.d. 30 Juni"),
+            (
+                Problem::RangeTooLong { text: "1 Januari s.d. 30 Juni".into() },
+                "range_too_long",
+                "1 Januari s.d. 30 Juni",
+            ),
             (Problem::PastDate, "past_date", ""),
             (Problem::MissingTime, "missing_time", ""),
             (Problem::MissingDate, "missing_date", ""),
