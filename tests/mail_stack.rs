@@ -261,7 +261,7 @@ async fn imap_offers_starttls_and_plaintext_login_on_loopback() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn restarting_dovecot_keeps_mail_and_ports() {
-    let mut stack = MailStack::start(&["a"]);
+    let stack = MailStack::start(&["a"]);
     stack
         .send_raw("x@elsewhere.example", &["a@bps.test"], &mail("x@elsewhere.example", "a@bps.test", "kept", "1"))
         .await
@@ -298,7 +298,7 @@ fn queue_listing(stack: &MailStack) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn mail_waits_in_postfix_while_dovecot_is_down_and_survives_a_postfix_restart() {
-    let mut stack = MailStack::start(&["a"]);
+    let stack = MailStack::start(&["a"]);
     stack.stop_dovecot();
     assert!(std::net::TcpStream::connect(("127.0.0.1", stack.imaps_port())).is_err(), "IMAPS is down");
     stack

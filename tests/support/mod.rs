@@ -1,51 +1,72 @@
-//! A private, real mail stack for integration tests: Dovecot (IMAP, IMAPS, LMTP,
-//! Sieve) and Postfix (an MX-like port and a submission port), both on 127.0.0.1,
-//! both started by the test itself in a fresh temporary directory.
+//! A private, real mail stack for integration tests: Dovecot (IMAP, IMAPS, LMTP, Sieve)
+//! and Postfix (an MX-like SMTP port and a submission port), all on 127.0.0.1, started
+//! by the test itself in a fresh temporary directory and stopped when it is dropped.
+//! It does not use loket's library, so every story test can rely on it.
 //!
 //! Use it from any file under `tests/` with `mod support;`:
 //!
 //! ```ignore
 //! mod support;
+//! use std::time::Duration;
 //! use support::MailStack;
 //!
 //! #[tokio::test(flavor = "multi_thread")]
 //! async fn a_request_gets_an_answer() {
 //!     let stack = MailStack::start(&["desk", "ana"]);
-//!     stack.send_raw(&stack.address("ana"), &[&stack.address("desk")], b"Subject: hi\r\n\r\nx\r\n")
-//!         .await.expect("send");
-//!     stack.wait_for("desk", "INBOX", Duration::from_secs(10), "ana's mail", |m| m.len() == 1)
-//!         .await.expect("delivery");
+//!     let raw = b"From: ana@bps.test\r\nTo: desk@bps.test\r\nSubject: hi\r\n\r\nx\r\n";
+//!     stack.send_raw("ana@bps.test", &["desk@bps.test"], raw).await.expect("send");
+//!     stack
+//!         .wait_for("desk", "INBOX", Duration::from_secs(10), "ana's mail", |m| m.len() == 1)
+//!         .await
+//!         .expect("delivery");
 //! }
 //! ```
 //!
-//! The API, in one place:
-//! - [`MailStack::start`]`(users)`: domain `bps.test`, one password per user; blocks until
-//!   every port accepts connections (about half a second).
-//! - [`MailStack::domain`], [`MailStack::address`], [`MailStack::password`].
-//! - Ports: [`MailStack::smtp_port`] (MX-like: no AUTH, takes mail for `bps.test` from
-//!   anyone), [`MailStack::submission_port`] (STARTTLS required, then AUTH via Dovecot),
-//!   [`MailStack::imap_port`] (plain + STARTTLS, plaintext login allowed),
-//!   [`MailStack::imaps_port`] (implicit TLS).
-//! - TLS: [`MailStack::ca_file`] (the run's CA, PEM; the server certificate names
-//!   `localhost` and `127.0.0.1`) and [`MailStack::tls_connector`] trusting only it.
-//! - Mail: [`MailStack::send_raw`], [`MailStack::fetch_all`], [`MailStack::wait_for`],
-//!   [`MailStack::count`], [`MailStack::imap_session`].
-//! - Faults: [`MailStack::restart_dovecot`], [`MailStack::stop_dovecot`],
-//!   [`MailStack::start_dovecot`], [`MailStack::stop_postfix`], [`MailStack::start_postfix`].
-//! - [`MailStack::enable_vacation`]: a Sieve vacation auto-responder for one user.
-//! - [`MailStack::dir`]: the temp dir; logs are in `dir()/log/`.
+//! The whole API:
+//!
+//! ```ignore
+//! impl MailStack {
+//!     pub fn start(users: &[&str]) -> MailStack;      // domain bps.test; ~0.2-0.5 s; panics with log tails
+//!     pub fn domain(&self) -> &str;                    // "bps.test"
+//!     pub fn address(&self, user: &str) -> String;     // "user@bps.test" (also the login name)
+//!     pub fn password(&self, user: &str) -> String;    // each user's own
+//!     pub fn smtp_port(&self) -> u16;                  // MX-like: no AUTH, mail for bps.test from anyone
+//!     pub fn submission_port(&self) -> u16;            // STARTTLS required before AUTH (via Dovecot)
+//!     pub fn imap_port(&self) -> u16;                  // plain + STARTTLS, plaintext LOGIN allowed
+//!     pub fn imaps_port(&self) -> u16;                 // implicit TLS
+//!     pub fn ca_file(&self) -> &Path;                  // this run's CA (PEM); cert SAN localhost, 127.0.0.1
+//!     pub fn tls_connector(&self) -> TlsConnector;     // tokio-rustls, trusting only that CA
+//!     pub fn dir(&self) -> &Path;                      // the temp dir; logs in dir()/log/
+//!     pub async fn send_raw(&self, from: &str, to: &[&str], raw: &[u8]) -> anyhow::Result<()>;
+//!     pub async fn imap_session(&self, user: &str) -> anyhow::Result<async_imap::Session<TlsStream<TcpStream>>>;
+//!     pub async fn fetch_all(&self, user: &str, folder: &str) -> anyhow::Result<Vec<Vec<u8>>>;
+//!     pub async fn wait_for(&self, user: &str, folder: &str, within: Duration, what: &str,
+//!                           pred: impl Fn(&[Vec<u8>]) -> bool) -> anyhow::Result<Vec<Vec<u8>>>;
+//!     pub fn count(&self, user: &str, folder: &str) -> usize;   // doveadm; 0 for a missing folder
+//!     pub fn restart_dovecot(&self);                   // same ports, same mail
+//!     pub fn stop_dovecot(&self); pub fn start_dovecot(&self);
+//!     pub fn stop_postfix(&self); pub fn start_postfix(&self);   // queue survives, flushed on start
+//!     pub fn enable_vacation(&self, user: &str, subject: &str, text: &str);  // Sieve, :days 1
+//! }
+//! pub fn subjects(messages: &[Vec<u8>]) -> Vec<String>;   // decoded Subject of each raw mail
+//! pub const NET_TIMEOUT: Duration;                        // wrap your own async-imap calls in it
+//! ```
 //!
 //! Why it is built this way:
-//! - Every test gets its own stack (tests in one binary run in parallel threads), so
-//!   ports are picked by binding `127.0.0.1:0`, and startup is retried on a collision.
+//! - Every test gets its own stack (tests in one binary run in parallel threads): ports
+//!   are picked by binding `127.0.0.1:0`, a stack only counts as up when its own daemon
+//!   holds the listeners, and startup is retried on fresh ports after a collision.
 //! - Nothing from `/etc/postfix` or `/etc/dovecot` is read or started: Dovecot runs with
 //!   `-c` on a standalone config, Postfix with `-c` on its own `main.cf`/`master.cf`.
-//! - No DNS anywhere: `bps.test` is delivered into Dovecot over LMTP (a unix socket);
-//!   every other domain goes to Postfix's `error` transport (bounces, never leaves).
-//! - Both daemons are children of the test process and are stopped by [`Drop`], also when
-//!   the test panics; a tiny watchdog shell stops them if the test process dies without
-//!   unwinding (abort, SIGKILL), so `cargo test` never leaves daemons behind.
-//! - `LOKET_KEEP_TESTDIR=1` keeps the temp dir (configs, logs, mail) after the test.
+//! - No DNS anywhere: `bps.test` goes into Dovecot over LMTP (a unix socket); any other
+//!   domain resolves to Postfix's `error` transport and is refused at RCPT (550 5.1.2),
+//!   so nothing ever leaves the machine.
+//! - Both daemons are children of the test process, stopped by [`Drop`] also when the
+//!   test panics (which then prints the logs' tails); a tiny watchdog shell stops them
+//!   if the test process dies without unwinding (abort, SIGKILL). `cargo test` leaves no
+//!   daemons behind.
+//! - `LOKET_KEEP_TESTDIR=1` keeps the temp dir (configs, logs, mail) after the test;
+//!   `LOKET_STACK_VERBOSE=1` prints each stack's start and stop times.
 //! - A missing binary is a panic naming the package and `scripts/install-test-deps`:
 //!   these tests never skip.
 
@@ -56,12 +77,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::io::Write as _;
-use std::net::{TcpListener, TcpStream as StdTcpStream};
+use std::net::TcpListener;
 use std::os::unix::fs::{PermissionsExt as _, chown};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{Context as _, anyhow, bail};
@@ -103,8 +124,11 @@ pub struct MailStack {
     users: BTreeMap<String, String>,
     ports: Ports,
     ca_file: PathBuf,
-    dovecot: Option<Child>,
-    postfix: Option<Child>,
+    /// Our `dovecot -F` (its master). A Mutex so the fault methods take `&self` and a
+    /// stack can be shared (e.g. in an `Arc`) with the code under test.
+    dovecot: Mutex<Option<Child>>,
+    /// Our `postfix start-fg` (the master runs under it).
+    postfix: Mutex<Option<Child>>,
     watchdog: Option<(Child, ChildStdin)>,
     tls: TlsConnector,
 }
@@ -149,8 +173,8 @@ impl MailStack {
             path,
             users,
             ports: Ports { smtp: 0, submission: 0, imap: 0, imaps: 0 },
-            dovecot: None,
-            postfix: None,
+            dovecot: Mutex::new(None),
+            postfix: Mutex::new(None),
             watchdog: None,
             tls: TlsConnector::from(Arc::new(
                 ClientConfig::builder_with_provider(Arc::new(tokio_rustls::rustls::crypto::ring::default_provider()))
@@ -380,21 +404,21 @@ impl MailStack {
     }
 
     /// Stops Dovecot and starts it again: same ports, same mail, same passwords.
-    pub fn restart_dovecot(&mut self) {
+    pub fn restart_dovecot(&self) {
         self.stop_dovecot();
         self.start_dovecot();
     }
 
     /// Stops Dovecot (IMAP and LMTP go away; Postfix keeps mail for `bps.test` queued).
-    pub fn stop_dovecot(&mut self) {
+    pub fn stop_dovecot(&self) {
         if let Err(e) = self.halt_dovecot() {
             panic!("stopping Dovecot: {e:#}\n{}", self.log_tails());
         }
     }
 
     /// Starts Dovecot again after [`MailStack::stop_dovecot`], on the same ports.
-    pub fn start_dovecot(&mut self) {
-        assert!(self.dovecot.is_none(), "start_dovecot: Dovecot is already running");
+    pub fn start_dovecot(&self) {
+        assert!(lock(&self.dovecot).is_none(), "start_dovecot: Dovecot is already running");
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             // A port can still be held for a moment by the old instance's children.
@@ -411,15 +435,15 @@ impl MailStack {
 
     /// Stops Postfix: no SMTP or submission until [`MailStack::start_postfix`]. Mail
     /// already queued stays in the queue.
-    pub fn stop_postfix(&mut self) {
+    pub fn stop_postfix(&self) {
         if let Err(e) = self.halt_postfix() {
             panic!("stopping Postfix: {e:#}\n{}", self.log_tails());
         }
     }
 
     /// Starts Postfix again on the same ports and flushes its queue at once.
-    pub fn start_postfix(&mut self) {
-        assert!(self.postfix.is_none(), "start_postfix: Postfix is already running");
+    pub fn start_postfix(&self) {
+        assert!(lock(&self.postfix).is_none(), "start_postfix: Postfix is already running");
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             match self.launch_postfix() {
@@ -730,8 +754,8 @@ postlog unix-dgram n - n - 1 postlogd
     }
 
     /// Starts `dovecot -F` as our child and waits for IMAP and IMAPS to accept.
-    fn launch_dovecot(&mut self) -> anyhow::Result<()> {
-        let child = Command::new(DOVECOT)
+    fn launch_dovecot(&self) -> anyhow::Result<()> {
+        let mut child = Command::new(DOVECOT)
             .arg("-F")
             .arg("-c")
             .arg(self.dovecot_conf())
@@ -740,9 +764,11 @@ postlog unix-dgram n - n - 1 postlogd
             .stderr(self.append_log("dovecot.out")?)
             .spawn()
             .context("spawn dovecot")?;
-        self.dovecot = Some(child);
         let ports = [self.ports.imap, self.ports.imaps];
-        let result = wait_listening("Dovecot", self.dovecot.as_mut(), &ports);
+        // With -F the master is our child itself, and it holds the listeners.
+        let master = child.id();
+        let result = wait_listening("Dovecot", &mut child, &ports, || Some(master));
+        *lock(&self.dovecot) = Some(child);
         if result.is_err() {
             let _ = self.halt_dovecot();
         }
@@ -753,10 +779,10 @@ postlog unix-dgram n - n - 1 postlogd
     /// its two SMTP ports. The `quick-start` file makes `postfix-script` skip its
     /// integrity check (0.3 s): the queue was laid out by `prepare`, and
     /// `postfix -c DIR check` on a kept test dir validates the same setup.
-    fn launch_postfix(&mut self) -> anyhow::Result<()> {
+    fn launch_postfix(&self) -> anyhow::Result<()> {
         let conf = self.path.join("postfix");
         fs::write(self.path.join("queue/quick-start"), "")?;
-        let child = Command::new(POSTFIX)
+        let mut child = Command::new(POSTFIX)
             .arg("-c")
             .arg(&conf)
             .arg("start-fg")
@@ -765,9 +791,13 @@ postlog unix-dgram n - n - 1 postlogd
             .stderr(self.append_log("postfix.out")?)
             .spawn()
             .context("spawn postfix start-fg")?;
-        self.postfix = Some(child);
         let ports = [self.ports.smtp, self.ports.submission];
-        let result = wait_listening("Postfix", self.postfix.as_mut(), &ports);
+        // Our child is the `postfix` command; the master (which holds the listeners)
+        // runs under it and names itself in its pid file.
+        let pid_file = self.path.join("queue/pid/master.pid");
+        let master = || fs::read_to_string(&pid_file).ok()?.trim().parse::<u32>().ok();
+        let result = wait_listening("Postfix", &mut child, &ports, master);
+        *lock(&self.postfix) = Some(child);
         if result.is_err() {
             let _ = self.halt_postfix();
         }
@@ -782,8 +812,8 @@ postlog unix-dgram n - n - 1 postlogd
     /// has done all its work (it wrote its instance list before stopping them), so it is
     /// ended right there: that saves a second per restart and per test. Right after a
     /// start, when nothing but the log process runs yet, the normal path is taken.
-    fn halt_dovecot(&mut self) -> anyhow::Result<()> {
-        let Some(mut child) = self.dovecot.take() else {
+    fn halt_dovecot(&self) -> anyhow::Result<()> {
+        let Some(mut child) = lock(&self.dovecot).take() else {
             return Ok(());
         };
         let master = child.id();
@@ -809,8 +839,8 @@ postlog unix-dgram n - n - 1 postlogd
     /// Stops our Postfix the way `postfix -c DIR stop` does (SIGTERM to the master named
     /// in its pid file; the master takes its children down), without that script's fixed
     /// 1 s sleep; then waits for our `postfix start-fg` child and for the ports to close.
-    fn halt_postfix(&mut self) -> anyhow::Result<()> {
-        let Some(mut child) = self.postfix.take() else {
+    fn halt_postfix(&self) -> anyhow::Result<()> {
+        let Some(mut child) = lock(&self.postfix).take() else {
             return Ok(());
         };
         let pid_file = self.path.join("queue/pid/master.pid");
@@ -831,7 +861,7 @@ postlog unix-dgram n - n - 1 postlogd
         wait_ports_free("Postfix", &[self.ports.smtp, self.ports.submission])
     }
 
-    fn stop_all(&mut self) {
+    fn stop_all(&self) {
         let _ = self.halt_postfix();
         let _ = self.halt_dovecot();
     }
@@ -938,6 +968,11 @@ impl Ports {
         let port = |i: usize| listeners[i].local_addr().expect("local address of a just-bound listener").port();
         Ports { smtp: port(0), submission: port(1), imap: port(2), imaps: port(3) }
     }
+}
+
+/// Locks a daemon slot; a panic elsewhere must not keep Drop from stopping the daemon.
+fn lock(slot: &Mutex<Option<Child>>) -> MutexGuard<'_, Option<Child>> {
+    slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn localhost() -> ServerName<'static> {
@@ -1159,27 +1194,48 @@ fn live_processes(keep: impl Fn(u32, u32) -> bool) -> Vec<u32> {
         .collect()
 }
 
-/// Whether something accepts TCP connections on 127.0.0.1:`port`.
-fn accepts(port: u16) -> bool {
-    StdTcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(200)).is_ok()
+/// The socket inode of the listener on 127.0.0.1:`port`, from /proc/net/tcp.
+fn listener_inode(port: u16) -> Option<u64> {
+    let table = fs::read_to_string("/proc/net/tcp").ok()?;
+    let local = format!("0100007F:{port:04X}");
+    table.lines().skip(1).find_map(|line| {
+        // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode ...
+        let f: Vec<&str> = line.split_whitespace().collect();
+        (f.len() > 9 && f[1] == local && f[3] == "0A").then(|| f[9].parse().ok())?
+    })
 }
 
-/// Waits until `ports` accept TCP connections, failing early if `child` exits.
-fn wait_listening(name: &str, mut child: Option<&mut Child>, ports: &[u16]) -> anyhow::Result<()> {
+/// Whether process `pid` holds the socket with this inode.
+fn holds_socket(pid: u32, inode: u64) -> bool {
+    let wanted = format!("socket:[{inode}]");
+    fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+        fds.filter_map(|fd| fs::read_link(fd.ok()?.path()).ok()).any(|target| target.as_os_str() == wanted.as_str())
+    })
+}
+
+/// Waits until every port has a listener on 127.0.0.1 held by `owner()` (the daemon's
+/// master process, once known). Checking ownership, not just "something answers",
+/// catches the rare case where another test's daemon got the same port first; a
+/// daemon that cannot bind exits, which ends the wait early. Reading /proc instead
+/// of connecting keeps probe connections out of the daemons' logs.
+fn wait_listening(name: &str, child: &mut Child, ports: &[u16], owner: impl Fn() -> Option<u32>) -> anyhow::Result<()> {
     let deadline = Instant::now() + READY_TIMEOUT;
     loop {
-        if let Some(child) = child.as_deref_mut()
-            && let Some(status) = child.try_wait()?
-        {
+        if let Some(status) = child.try_wait()? {
             bail!("{name} exited during startup ({status}); a port may be taken");
         }
-        if ports.iter().all(|port| accepts(*port)) {
+        let ours = |port: &u16| owner().zip(listener_inode(*port)).is_some_and(|(pid, inode)| holds_socket(pid, inode));
+        if ports.iter().all(ours) {
             return Ok(());
         }
         if Instant::now() >= deadline {
-            bail!("{name} did not listen on 127.0.0.1 ports {ports:?} within {READY_TIMEOUT:?}");
+            let taken: Vec<u16> = ports.iter().copied().filter(|p| listener_inode(*p).is_some() && !ours(p)).collect();
+            bail!(
+                "{name} did not listen on 127.0.0.1 ports {ports:?} within {READY_TIMEOUT:?} \
+                 (held by another process: {taken:?})"
+            );
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -1201,14 +1257,14 @@ fn wait_exit(name: &str, child: &mut Child) -> anyhow::Result<()> {
 fn wait_ports_free(name: &str, ports: &[u16]) -> anyhow::Result<()> {
     let deadline = Instant::now() + STOP_TIMEOUT;
     loop {
-        let busy: Vec<u16> = ports.iter().copied().filter(|port| accepts(*port)).collect();
+        let busy: Vec<u16> = ports.iter().copied().filter(|p| listener_inode(*p).is_some()).collect();
         if busy.is_empty() {
             return Ok(());
         }
         if Instant::now() >= deadline {
-            bail!("{name} stopped but ports {busy:?} still accept connections");
+            bail!("{name} stopped but ports {busy:?} still have listeners");
         }
-        std::thread::sleep(Duration::from_millis(10));
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
