@@ -177,13 +177,8 @@ impl MailStack {
             dovecot: Mutex::new(None),
             postfix: Mutex::new(None),
             watchdog: None,
-            tls: TlsConnector::from(Arc::new(
-                ClientConfig::builder_with_provider(Arc::new(tokio_rustls::rustls::crypto::ring::default_provider()))
-                    .with_safe_default_protocol_versions()
-                    .expect("rustls: default protocol versions")
-                    .with_root_certificates(RootCertStore::empty())
-                    .with_no_client_auth(),
-            )),
+            // Replaced by one trusting the run's CA once `prepare` has made it.
+            tls: tls_connector(RootCertStore::empty()),
         };
         if let Err(e) = stack.prepare() {
             panic!("mail stack: preparing {} failed: {e:#}\n{}", stack.path.display(), stack.log_tails());
@@ -195,7 +190,7 @@ impl MailStack {
         for attempt in 1..=START_ATTEMPTS {
             stack.ports = Ports::pick();
             let result =
-                stack.write_configs(&nonce).and_then(|()| stack.launch_dovecot()).and_then(|()| stack.launch_postfix());
+                stack.write_configs(nonce).and_then(|()| stack.launch_dovecot()).and_then(|()| stack.launch_postfix());
             match result {
                 Ok(()) => {
                     if verbose() {
@@ -246,7 +241,7 @@ impl MailStack {
     }
 
     /// Postfix submission: STARTTLS is required before AUTH (SASL via Dovecot); after
-    /// AUTH it relays to `bps.test` (other domains bounce).
+    /// AUTH it relays to `bps.test` (other domains are refused at RCPT).
     pub fn submission_port(&self) -> u16 {
         self.ports.submission
     }
@@ -497,13 +492,7 @@ impl MailStack {
         for cert in CertificateDer::pem_file_iter(&self.ca_file).expect("read the run's CA PEM") {
             roots.add(cert.expect("parse the run's CA PEM")).expect("add the run's CA to the rustls root store");
         }
-        let config =
-            ClientConfig::builder_with_provider(Arc::new(tokio_rustls::rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .expect("rustls: default protocol versions")
-                .with_root_certificates(roots)
-                .with_no_client_auth();
-        TlsConnector::from(Arc::new(config))
+        tls_connector(roots)
     }
 
     /// Directories (with the owners the daemons insist on), users, and the TLS files.
@@ -566,7 +555,7 @@ impl MailStack {
     }
 
     /// Dovecot's and Postfix's configs for the current ports.
-    fn write_configs(&self, nonce: &u64) -> anyhow::Result<()> {
+    fn write_configs(&self, nonce: u64) -> anyhow::Result<()> {
         let p = self.path.display();
         let Ports { smtp, submission, imap, imaps } = self.ports;
         let dovecot = format!(
@@ -974,6 +963,17 @@ impl Ports {
 /// Locks a daemon slot; a panic elsewhere must not keep Drop from stopping the daemon.
 fn lock(slot: &Mutex<Option<Child>>) -> MutexGuard<'_, Option<Child>> {
     slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A rustls client with ring named explicitly: the process-wide default provider is
+/// ambiguous as soon as any dependency also enables aws-lc-rs.
+fn tls_connector(roots: RootCertStore) -> TlsConnector {
+    let config = ClientConfig::builder_with_provider(Arc::new(tokio_rustls::rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .expect("rustls: default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    TlsConnector::from(Arc::new(config))
 }
 
 fn localhost() -> ServerName<'static> {
