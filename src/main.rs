@@ -103,10 +103,15 @@ enum AccountAction {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The demo prints the story on stdout; its log would only repeat it.
+    let default = match cli.command {
+        Command::Demo { .. } | Command::Parse { .. } => "warn",
+        _ => "info,async_imap=warn,lettre=warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LOKET_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,async_imap=warn,lettre=warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -169,13 +174,23 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::CheckConfig { config } => {
             let c = load(config)?;
             Desk::new(&c).context("the templates do not render")?;
-            println!("configuration OK: desk {} ({}), {} account(s), {} approver(s), {} admin(s)", c.rules.desk_address, c.rules.language.code(), c.rules.accounts.len(), c.rules.roles.approvers.len(), c.rules.roles.admins.len());
+            println!(
+                "configuration OK: desk {} ({}), {} account(s), {} approver(s), {} admin(s)",
+                c.rules.desk_address,
+                c.rules.language.code(),
+                c.rules.accounts.len(),
+                c.rules.roles.approvers.len(),
+                c.rules.roles.admins.len()
+            );
             println!("inbox: {}", describe_inbox(&c.inbox));
             println!("outbox: {}", describe_outbox(&c.outbox));
             println!("database: {}", c.database.display());
             for a in &c.rules.accounts {
                 if !c.account_passwords.contains_key(&a.id) {
-                    println!("note: account {} has no password in the configuration; set it with `loket accounts set-password {}`", a.id, a.id);
+                    println!(
+                        "note: account {} has no password in the configuration; set it with `loket accounts set-password {}`",
+                        a.id, a.id
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -183,7 +198,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::CheckDb { config } => {
             let c = load(config)?;
             let mut store = open_store(&c)?;
-            let breaches = loket::shell::check::check(&mut store, c.rules.policy.turnaround, c.retry_horizon, Utc::now())?;
+            let breaches =
+                loket::shell::check::check(&mut store, c.rules.policy.turnaround, c.retry_horizon, Utc::now())?;
             if breaches.is_empty() {
                 println!("database OK: {}", c.database.display());
                 Ok(ExitCode::SUCCESS)
@@ -209,7 +225,9 @@ fn describe_inbox(i: &InboxConfig) -> String {
 fn describe_outbox(o: &OutboxConfig) -> String {
     match o {
         OutboxConfig::File { path } => format!("files in {}", path.display()),
-        OutboxConfig::Smtp { server } => format!("smtp {}@{}:{} ({:?})", server.username, server.host, server.port, server.tls),
+        OutboxConfig::Smtp { server } => {
+            format!("smtp {}@{}:{} ({:?})", server.username, server.host, server.port, server.tls)
+        }
     }
 }
 
@@ -240,7 +258,8 @@ async fn serve(config: Config) -> Result<ExitCode> {
     tracing::info!(inbox = %describe_inbox(&config.inbox), outbox = %describe_outbox(&config.outbox), "loket serving");
     match &config.outbox {
         OutboxConfig::File { path } => {
-            let sender = FileSender::new(path).with_context(|| format!("creating the outbox folder {}", path.display()))?;
+            let sender =
+                FileSender::new(path).with_context(|| format!("creating the outbox folder {}", path.display()))?;
             serve_with(&config, desk, db, Arc::new(sender)).await
         }
         OutboxConfig::Smtp { server } => serve_with(&config, desk, db, Arc::new(SmtpSender::new(server)?)).await,
@@ -266,7 +285,8 @@ async fn go<S: Source, T: Sender>(desk: Arc<Desk>, db: Db, source: S, sender: Ar
 }
 
 fn parse_command(file: &Path, config: Option<PathBuf>, now: Option<String>) -> Result<ExitCode> {
-    let raw = std::fs::read(file).with_context(|| format!("cannot read {}: check the path and its permissions", file.display()))?;
+    let raw = std::fs::read(file)
+        .with_context(|| format!("cannot read {}: check the path and its permissions", file.display()))?;
     let now: DateTime<FixedOffset> = match now {
         Some(s) => DateTime::parse_from_rfc3339(&s)
             .with_context(|| format!("--now {s:?} is not RFC 3339, e.g. 2026-01-12T09:00:00+07:00"))?,
@@ -312,7 +332,10 @@ fn bookings(config: Config, from: Option<NaiveDate>, to: Option<NaiveDate>) -> R
         bail!("--to {to} comes before --from {from}");
     }
     let start = |d: NaiveDate| {
-        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()).earliest().map(|t| t.to_utc()).unwrap_or_default()
+        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .earliest()
+            .map(|t| t.to_utc())
+            .unwrap_or_default()
     };
     let mut store = open_store(&config)?;
     let rows = store.read(|tx| tx.bookings(start(from), start(to + chrono::Duration::days(1))))?;
@@ -350,7 +373,8 @@ fn accounts(config: Config, action: Option<AccountAction>) -> Result<ExitCode> {
                 } else {
                     "NOT SET"
                 };
-                let last = a.last_used.map(|t| t.with_timezone(&config.rules.timezone).format("%Y-%m-%d %H:%M").to_string());
+                let last =
+                    a.last_used.map(|t| t.with_timezone(&config.rules.timezone).format("%Y-%m-%d %H:%M").to_string());
                 println!(
                     "{:<10} {:<28} capacity {:>5}  last lent {:<16}  password {password}",
                     a.id,

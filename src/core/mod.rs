@@ -3,8 +3,8 @@
 
 pub mod domain;
 pub mod parse;
+pub mod present;
 pub mod rules;
 pub mod schedule;
 pub mod token;
 pub mod workflow;
-pub mod present;

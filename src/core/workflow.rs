@@ -630,7 +630,7 @@ fn evaluate(
     r.accounts.clear();
     r.decided_by = None;
 
-    if sessions.is_empty() || !parsed.problems.is_empty() {
+    if sessions.is_empty() || parsed.problems.iter().any(blocks_booking) {
         r.status = Status::Incomplete;
         r.partial = merge_partial(&r.partial, &parsed.partial);
         r.sessions = sessions;
@@ -713,6 +713,19 @@ fn evaluate(
     step.timers = vec![Timer { reference: r.reference, kind: TimerKind::Expiry, due: deadline }];
     step.request = Some(r);
     step
+}
+
+/// Problems that make the sessions themselves doubtful: the desk asks rather than books.
+/// The others (a past date, a missing half, an unreadable attachment) only explain why
+/// no session was found, and a request that has sessions goes on without them.
+fn blocks_booking(p: &Problem) -> bool {
+    matches!(
+        p,
+        Problem::NoSuchDate { .. }
+            | Problem::EndBeforeStart { .. }
+            | Problem::WeekdayMismatch { .. }
+            | Problem::RangeTooLong { .. }
+    )
 }
 
 /// Sessions from a reply that gives only half (a date, or a time) joined with the half

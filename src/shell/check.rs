@@ -15,7 +15,12 @@ pub struct Breach(pub String);
 /// - every request's status is known and its held/approved sessions have an account;
 /// - no pending outbox mail is older than the retry horizon (it would have been given up);
 /// - no Message-ID was sent twice.
-pub fn check(store: &mut Store, turnaround: Duration, retry_horizon: Duration, now: DateTime<Utc>) -> Result<Vec<Breach>, StoreError> {
+pub fn check(
+    store: &mut Store,
+    turnaround: Duration,
+    retry_horizon: Duration,
+    now: DateTime<Utc>,
+) -> Result<Vec<Breach>, StoreError> {
     store.read(|tx| {
         let c = tx.conn();
         let mut out = Vec::new();

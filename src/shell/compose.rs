@@ -140,28 +140,29 @@ pub fn ics(r: &Request, desk: &Address, desk_name: &str, now: DateTime<Utc>) -> 
         out.push_str(&format!("DTSTAMP:{}\r\n", stamp(now)));
         out.push_str(&format!("DTSTART:{}\r\n", stamp(s.start_utc())));
         out.push_str(&format!("DTEND:{}\r\n", stamp(s.end_utc())));
-        out.push_str(&format!("SUMMARY:{}\r\n", fold(&format!("[{}] {}", r.reference, esc(&title)))));
-        out.push_str(&format!("DESCRIPTION:{}\r\n", fold(&esc(&format!("Zoom: {account}. {desk_name}")))));
-        out.push_str(&format!("ORGANIZER;CN={}:mailto:{desk}\r\n", esc(desk_name)));
+        out.push_str(&fold(&format!("SUMMARY:[{}] {}", r.reference, esc(&title))));
+        out.push_str(&fold(&format!("DESCRIPTION:{}", esc(&format!("Zoom: {account}. {desk_name}")))));
+        out.push_str(&fold(&format!("ORGANIZER;CN={}:mailto:{desk}", esc(desk_name))));
         out.push_str("STATUS:CONFIRMED\r\nEND:VEVENT\r\n");
     }
     out.push_str("END:VCALENDAR\r\n");
     out
 }
 
-/// RFC 5545 §3.1: lines longer than 75 octets are folded (CRLF + space), never inside a
-/// UTF-8 character.
+/// RFC 5545 §3.1: a content line longer than 75 octets is folded (CRLF + space), never
+/// inside a UTF-8 character. Returns the line with its CRLF.
 fn fold(line: &str) -> String {
     let mut out = String::new();
     let mut len = 0;
     for c in line.chars() {
-        if len + c.len_utf8() > 73 {
+        if len + c.len_utf8() > 74 {
             out.push_str("\r\n ");
-            len = 0;
+            len = 1;
         }
         out.push(c);
         len += c.len_utf8();
     }
+    out.push_str("\r\n");
     out
 }
 

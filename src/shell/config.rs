@@ -531,12 +531,12 @@ mod tests {
     fn mistakes_are_named_by_key() {
         let cases = [("[desk]\naddress = \"zoom@bps.test\"", "desk.name"), ("policy]", "not valid TOML")];
         for (text, want) in cases {
-            let e = load(text).err().expect("must fail").to_string();
+            let e = load(text).expect_err("must fail").to_string();
             assert!(e.contains(want) || e.contains("missing field"), "{e}");
         }
         let swap = |from: &str, to: &str| {
             assert!(EXAMPLE.contains(from), "example lacks {from}");
-            load(&EXAMPLE.replace(from, to)).err().expect("must fail").to_string()
+            load(&EXAMPLE.replace(from, to)).expect_err("must fail").to_string()
         };
         assert!(swap("timezone = \"Asia/Jakarta\"", "timezone = \"Mars/Base\"").contains("desk.timezone"));
         assert!(
@@ -555,7 +555,7 @@ mod tests {
         assert_eq!(c.account_passwords["zoom1"].expose(), "s3cret");
         assert!(!format!("{c:?}").contains("s3cret"));
         let missing = EXAMPLE.replace("password = \"ganti-sandi-zoom1\"", "password_env = \"LOKET_NOT_SET\"");
-        assert!(load(&missing).err().unwrap().to_string().contains("LOKET_NOT_SET is not set"));
+        assert!(load(&missing).unwrap_err().to_string().contains("LOKET_NOT_SET is not set"));
     }
 
     #[test]
@@ -573,7 +573,7 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join("\n")
         };
-        assert!(load(&imap("mail.bps.test", "none")).err().unwrap().to_string().contains("inbox.tls"));
+        assert!(load(&imap("mail.bps.test", "none")).unwrap_err().to_string().contains("inbox.tls"));
         assert!(load(&imap("127.0.0.1", "none")).is_ok());
         let c = load(&imap("mail.bps.test", "implicit")).unwrap();
         assert!(matches!(c.inbox, InboxConfig::Imap { ref server, .. } if server.port == 993));

@@ -69,7 +69,11 @@ struct Demo<'a> {
 
 impl Demo<'_> {
     fn say(&mut self, text: &str) -> std::io::Result<()> {
-        writeln!(self.out, "\n== {} — {text}", self.clock.now().with_timezone(&chrono_tz::Asia::Jakarta).format("%a %d %b %Y %H:%M WIB"))
+        writeln!(
+            self.out,
+            "\n== {} — {text}",
+            self.clock.now().with_timezone(&chrono_tz::Asia::Jakarta).format("%a %d %b %Y %H:%M WIB")
+        )
     }
 
     /// A person sends a mail to the desk: it lands in the Maildir; the desk decides it and
@@ -81,7 +85,12 @@ impl Demo<'_> {
             let (desk, bytes, now) = (self.desk.clone(), m.raw.clone(), self.clock.now());
             let handled = self.db.call(move |s| desk.handle_mail(s, &bytes, now)).await?;
             self.inbox.finish(&m, handled.disposition).await?;
-            writeln!(self.out, "   [desk: {}{}]", handled.outcome, handled.reference.map(|r| format!(", {r}")).unwrap_or_default())?;
+            writeln!(
+                self.out,
+                "   [desk: {}{}]",
+                handled.outcome,
+                handled.reference.map(|r| format!(", {r}")).unwrap_or_default()
+            )?;
         }
         self.flush().await
     }
@@ -94,7 +103,9 @@ impl Demo<'_> {
             .db
             .call(move |s| {
                 s.read(|tx| {
-                    let mut st = tx.conn().prepare("SELECT id, raw FROM outbox WHERE id > ?1 AND status = 'sent' ORDER BY id")?;
+                    let mut st = tx
+                        .conn()
+                        .prepare("SELECT id, raw FROM outbox WHERE id > ?1 AND status = 'sent' ORDER BY id")?;
                     let rows = st.query_map([last], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<Vec<_>, _>>()?;
                     Ok::<_, rusqlite::Error>(rows)
                 })
@@ -134,6 +145,11 @@ impl Demo<'_> {
     }
 }
 
+/// What a mail client does when replying: one "Re: ", never two.
+fn reply_subject(subject: &str) -> String {
+    if subject.to_lowercase().starts_with("re:") { subject.to_string() } else { format!("Re: {subject}") }
+}
+
 fn t(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).map(|t| t.to_utc()).unwrap_or_default()
 }
@@ -168,8 +184,12 @@ fn mail(from: &str, name: &str, subject: &str, date: &str, id: &str, reply_to: O
 pub async fn run(dir: &Path, language: &str, lines: usize, out: &mut dyn Write) -> anyhow::Result<()> {
     let text = CONFIG.replace("DIR", &dir.display().to_string()).replace("LANG", language);
     let config = Config::from_toml(&text, Path::new("demo.toml"), &|_| None)?;
-    let crate::shell::config::InboxConfig::Maildir { path: inbox_dir, .. } = &config.inbox else { anyhow::bail!("demo inbox") };
-    let crate::shell::config::OutboxConfig::File { path: outbox_dir } = &config.outbox else { anyhow::bail!("demo outbox") };
+    let crate::shell::config::InboxConfig::Maildir { path: inbox_dir, .. } = &config.inbox else {
+        anyhow::bail!("demo inbox")
+    };
+    let crate::shell::config::OutboxConfig::File { path: outbox_dir } = &config.outbox else {
+        anyhow::bail!("demo outbox")
+    };
     let clock = ManualClock::new(t("2026-01-05T08:00:00+07:00"));
     let mut demo = Demo {
         desk: Arc::new(Desk::new(&config)?),
@@ -198,7 +218,16 @@ pub async fn run(dir: &Path, language: &str, lines: usize, out: &mut dyn Write) 
     demo.clock.advance(Duration::minutes(20));
     demo.say("the approver answers the approval request")?;
     let (approval, subject) = demo.desk_mail("approval_request", "tip@bps.test").await?;
-    demo.mail_in(mail("tip@bps.test", "Heru Santoso", &format!("Re: {subject}"), "Mon, 05 Jan 2026 08:20:00 +0700", "ok-1@bps.test", Some(&approval), "SETUJU\n\nHeru\n")).await?;
+    demo.mail_in(mail(
+        "tip@bps.test",
+        "Heru Santoso",
+        &reply_subject(&subject),
+        "Mon, 05 Jan 2026 08:20:00 +0700",
+        "ok-1@bps.test",
+        Some(&approval),
+        "SETUJU\n\nHeru\n",
+    ))
+    .await?;
 
     demo.clock.advance(Duration::minutes(40));
     demo.say("another team asks for the same morning")?;
@@ -226,7 +255,16 @@ pub async fn run(dir: &Path, language: &str, lines: usize, out: &mut dyn Write) 
     ))
     .await?;
     let (ack, subject) = demo.desk_mail("ack", "budi.santoso@bps.test").await?;
-    demo.mail_in(mail("budi.santoso@bps.test", "Budi Santoso", &format!("Re: {subject}"), "Mon, 05 Jan 2026 09:45:00 +0700", "batal-budi@bps.test", Some(&ack), "BATAL, rapat dilaksanakan tatap muka.\n\nBudi\n")).await?;
+    demo.mail_in(mail(
+        "budi.santoso@bps.test",
+        "Budi Santoso",
+        &reply_subject(&subject),
+        "Mon, 05 Jan 2026 09:45:00 +0700",
+        "batal-budi@bps.test",
+        Some(&ack),
+        "BATAL, rapat dilaksanakan tatap muka.\n\nBudi\n",
+    ))
+    .await?;
 
     demo.advance_to("2026-01-11T09:00:00+07:00", "a day before the meeting").await?;
     demo.advance_to("2026-01-12T08:00:00+07:00", "an hour before the meeting").await?;
@@ -236,14 +274,25 @@ pub async fn run(dir: &Path, language: &str, lines: usize, out: &mut dyn Write) 
     demo.clock.advance(Duration::minutes(30));
     demo.say("the admin has reset the account and confirms")?;
     let (task, subject) = demo.desk_mail("closure_task", "ti@bps.test").await?;
-    demo.mail_in(mail("ti@bps.test", "Tim TI", &format!("Re: {subject}"), "Mon, 12 Jan 2026 13:30:00 +0700", "done-1@bps.test", Some(&task), "SELESAI\n")).await?;
+    demo.mail_in(mail(
+        "ti@bps.test",
+        "Tim TI",
+        &reply_subject(&subject),
+        "Mon, 12 Jan 2026 13:30:00 +0700",
+        "done-1@bps.test",
+        Some(&task),
+        "SELESAI\n",
+    ))
+    .await?;
 
     let summary = demo
         .db
         .call(|s| {
             s.read(|tx| {
                 let mut st = tx.conn().prepare("SELECT reference, status FROM requests ORDER BY reference")?;
-                let rows = st.query_map([], |r| Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?.collect::<Result<Vec<_>, _>>()?;
+                let rows = st
+                    .query_map([], |r| Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                    .collect::<Result<Vec<_>, _>>()?;
                 Ok::<_, rusqlite::Error>(rows)
             })
         })

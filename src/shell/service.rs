@@ -41,7 +41,12 @@ pub fn backoff(attempt: i64) -> Duration {
 
 /// Delivers every outbox mail due at `now`. Public so tests and the demo can drain the
 /// outbox without waiting for the loop.
-pub async fn deliver_due<T: Sender>(desk: &Arc<Desk>, db: &Db, sender: &T, now: DateTime<Utc>) -> Result<usize, DeskError> {
+pub async fn deliver_due<T: Sender>(
+    desk: &Arc<Desk>,
+    db: &Db,
+    sender: &T,
+    now: DateTime<Utc>,
+) -> Result<usize, DeskError> {
     let due: Vec<Queued> = db.call(move |s| s.read(|tx| tx.due_outbox(now, 50))).await?;
     let mut sent = 0;
     for q in due {
@@ -115,8 +120,15 @@ pub async fn run<S: Source, T: Sender>(
     let timer_wake = Arc::new(Notify::new());
 
     let outbox = tokio::spawn({
-        let (desk, db, sender, clock, wake, mut stop, tick) =
-            (desk.clone(), db.clone(), sender.clone(), clock.clone(), outbox_wake.clone(), stop_rx.clone(), options.tick);
+        let (desk, db, sender, clock, wake, mut stop, tick) = (
+            desk.clone(),
+            db.clone(),
+            sender.clone(),
+            clock.clone(),
+            outbox_wake.clone(),
+            stop_rx.clone(),
+            options.tick,
+        );
         async move {
             let mut outage = Outage::new("outbox delivery");
             loop {
@@ -133,8 +145,15 @@ pub async fn run<S: Source, T: Sender>(
         }
     });
     let timers = tokio::spawn({
-        let (desk, db, clock, wake, outbox_wake, mut stop, tick) =
-            (desk.clone(), db.clone(), clock.clone(), timer_wake.clone(), outbox_wake.clone(), stop_rx.clone(), options.tick);
+        let (desk, db, clock, wake, outbox_wake, mut stop, tick) = (
+            desk.clone(),
+            db.clone(),
+            clock.clone(),
+            timer_wake.clone(),
+            outbox_wake.clone(),
+            stop_rx.clone(),
+            options.tick,
+        );
         async move {
             let mut outage = Outage::new("timers");
             loop {

@@ -25,10 +25,14 @@ pub enum SmtpSetupError {
 
 impl SmtpSender {
     pub fn new(server: &ServerConfig) -> Result<SmtpSender, SmtpSetupError> {
-        let tls_error = |e: lettre::transport::smtp::Error| SmtpSetupError::Tls { host: server.host.clone(), message: e.to_string() };
+        let tls_error = |e: lettre::transport::smtp::Error| SmtpSetupError::Tls {
+            host: server.host.clone(),
+            message: e.to_string(),
+        };
         let mut params = TlsParameters::builder(server.host.clone());
         if let Some(path) = &server.ca_file {
-            let pem = std::fs::read(path).map_err(|source| SmtpSetupError::CaFile { path: path.display().to_string(), source })?;
+            let pem = std::fs::read(path)
+                .map_err(|source| SmtpSetupError::CaFile { path: path.display().to_string(), source })?;
             params = params.add_root_certificate(Certificate::from_pem(&pem).map_err(tls_error)?);
         }
         let params = params.build_rustls().map_err(tls_error)?;
@@ -56,7 +60,8 @@ fn lettre_address(a: &Address) -> Result<lettre::Address, SendError> {
 impl Sender for SmtpSender {
     async fn send(&self, from: &Address, to: &[Address], raw: &[u8]) -> Result<(), SendError> {
         let to = to.iter().map(lettre_address).collect::<Result<Vec<_>, _>>()?;
-        let envelope = Envelope::new(Some(lettre_address(from)?), to).map_err(|e| SendError::Permanent(e.to_string()))?;
+        let envelope =
+            Envelope::new(Some(lettre_address(from)?), to).map_err(|e| SendError::Permanent(e.to_string()))?;
         match self.transport.send_raw(&envelope, raw).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_permanent() => Err(SendError::Permanent(e.to_string())),

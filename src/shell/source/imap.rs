@@ -66,7 +66,8 @@ impl ImapSource {
         let InboxConfig::Imap { server, folder, processed_folder, failed_folder, idle, poll_seconds } = inbox else {
             return Err(SourceError::Imap("ImapSource needs [inbox] kind = \"imap\"".into()));
         };
-        let tls = crate::shell::tls::client_config(server.ca_file.as_deref()).map_err(|e| SourceError::Tls(e.to_string()))?;
+        let tls =
+            crate::shell::tls::client_config(server.ca_file.as_deref()).map_err(|e| SourceError::Tls(e.to_string()))?;
         Ok(ImapSource {
             server: server.clone(),
             folder: folder.clone(),
@@ -121,14 +122,20 @@ impl ImapSource {
         if s.tls != Tls::Starttls {
             self.timed("greeting", async { client.read_response().await.map(|_| ()) }).await?;
         }
-        let mut session = match tokio::time::timeout(COMMAND_TIMEOUT, client.login(&s.username, s.password.expose())).await {
-            Ok(Ok(session)) => session,
-            // Never the password: only who tried, and the server's words.
-            Ok(Err((e, _))) => return Err(SourceError::Imap(format!("login as {} refused: {e}", s.username))),
-            Err(_) => {
-                return Err(SourceError::Timeout { host: s.host.clone(), port: s.port, seconds: COMMAND_TIMEOUT.as_secs(), during: "login" });
-            }
-        };
+        let mut session =
+            match tokio::time::timeout(COMMAND_TIMEOUT, client.login(&s.username, s.password.expose())).await {
+                Ok(Ok(session)) => session,
+                // Never the password: only who tried, and the server's words.
+                Ok(Err((e, _))) => return Err(SourceError::Imap(format!("login as {} refused: {e}", s.username))),
+                Err(_) => {
+                    return Err(SourceError::Timeout {
+                        host: s.host.clone(),
+                        port: s.port,
+                        seconds: COMMAND_TIMEOUT.as_secs(),
+                        during: "login",
+                    });
+                }
+            };
         let caps = self.timed("CAPABILITY", session.capabilities()).await?;
         let can_idle = caps.has_str("IDLE");
         let can_move = caps.has_str("MOVE");
@@ -149,11 +156,18 @@ impl ImapSource {
         if let Some((old, _)) = stored
             && old != uidvalidity
         {
-            tracing::warn!(old, new = uidvalidity, "UIDVALIDITY changed: re-scanning the folder; the Message-ID record prevents double answers");
+            tracing::warn!(
+                old,
+                new = uidvalidity,
+                "UIDVALIDITY changed: re-scanning the folder; the Message-ID record prevents double answers"
+            );
         }
         let folder = self.folder.clone();
         let last = stored.filter(|(v, _)| *v == uidvalidity).map(|(_, u)| u).unwrap_or(0);
-        self.db.call(move |s| s.write(|tx| tx.set_mailbox_state(&folder, uidvalidity, last))).await.map_err(imap_err)?;
+        self.db
+            .call(move |s| s.write(|tx| tx.set_mailbox_state(&folder, uidvalidity, last)))
+            .await
+            .map_err(imap_err)?;
         tracing::info!(host = %s.host, folder = %self.folder, idle = can_idle && self.idle, "IMAP session ready");
         Ok(Live { session, uidvalidity, scanned: 0, can_idle, can_move, can_uidplus })
     }
@@ -170,7 +184,9 @@ impl ImapSource {
         }
         let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
         let fetched: Vec<_> = self
-            .timed("UID FETCH", async { live.session.uid_fetch(&set, "(UID BODY.PEEK[])").await?.try_collect::<Vec<_>>().await })
+            .timed("UID FETCH", async {
+                live.session.uid_fetch(&set, "(UID BODY.PEEK[])").await?.try_collect::<Vec<_>>().await
+            })
             .await?;
         let mut out: Vec<Incoming> = fetched
             .iter()
@@ -235,8 +251,10 @@ impl Source for ImapSource {
             .await?;
             // Without UIDPLUS, EXPUNGE would also remove what a human flagged \Deleted.
             if live.can_uidplus {
-                self.timed("UID EXPUNGE", async { live.session.uid_expunge(&mail.key).await?.try_collect::<Vec<_>>().await })
-                    .await?;
+                self.timed("UID EXPUNGE", async {
+                    live.session.uid_expunge(&mail.key).await?.try_collect::<Vec<_>>().await
+                })
+                .await?;
             } else {
                 self.timed("EXPUNGE", async { live.session.expunge().await?.try_collect::<Vec<_>>().await }).await?;
             }

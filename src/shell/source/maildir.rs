@@ -134,7 +134,10 @@ mod tests {
         deliver(&root, b"Subject: one\r\n\r\n1").unwrap();
         deliver(&root, b"Subject: two\r\n\r\n2").unwrap();
         let got = md.next().await.unwrap();
-        assert_eq!(got.iter().map(|m| m.raw.clone()).collect::<Vec<_>>(), vec![b"Subject: one\r\n\r\n1".to_vec(), b"Subject: two\r\n\r\n2".to_vec()]);
+        assert_eq!(
+            got.iter().map(|m| m.raw.clone()).collect::<Vec<_>>(),
+            vec![b"Subject: one\r\n\r\n1".to_vec(), b"Subject: two\r\n\r\n2".to_vec()]
+        );
         md.finish(&got[0], Disposition::Processed).await.unwrap();
         md.finish(&got[1], Disposition::Failed).await.unwrap();
         // Finishing twice (a restart after the move) is harmless.
