@@ -10,7 +10,9 @@ fn main() {
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
     files.sort();
-    let mut out = String::from("/// Built-in templates: (path under templates/, contents).\npub static BUILTIN: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// Built-in templates: (path under templates/, contents).\npub static BUILTIN: &[(&str, &str)] = &[\n",
+    );
     for (rel, abs) in &files {
         writeln!(out, "    ({rel:?}, include_str!({abs:?})),").expect("write to string");
     }
