@@ -73,6 +73,8 @@
 // Each test binary includes this module and uses a different part of it.
 #![allow(dead_code)]
 
+pub mod desk;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
