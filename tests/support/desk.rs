@@ -251,3 +251,29 @@ pub async fn expect_mail(stack: &MailStack, user: &str, needle: &str) -> Vec<u8>
 pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_loket"))
 }
+
+/// The usual request: Monday 12 January 2026, 09.00–12.00 WIB, `participants` people.
+pub fn monday_request(from: &str, participants: u32) -> Vec<u8> {
+    mail(
+        from,
+        "Permohonan Peminjaman Zoom",
+        "Mon, 05 Jan 2026 08:00:00 +0700",
+        &format!(
+            "Yth. Admin Zoom,\n\nMohon dipinjamkan Zoom untuk rapat pada Senin, 12 Januari 2026 pukul 09.00-12.00 WIB, peserta {participants} orang.\n\nTerima kasih.\n"
+        ),
+    )
+}
+
+/// Sends the usual request from `user` and returns the approval request the approver got.
+pub async fn held_request(stack: &MailStack, user: &str, participants: u32, reference: &str) -> Vec<u8> {
+    send(stack, &format!("{user}@bps.test"), &monday_request(&format!("{user}@bps.test"), participants)).await;
+    expect_mail(stack, user, reference).await;
+    expect_mail(stack, "tip", reference).await
+}
+
+/// Asserts that `user` receives nothing more than `n` mails within `wait`.
+pub async fn assert_quiet(stack: &MailStack, user: &str, n: usize, wait: std::time::Duration) {
+    tokio::time::sleep(wait).await;
+    let got = stack.fetch_all(user, "INBOX").await.expect("fetch");
+    assert_eq!(got.len(), n, "{user} got unexpected mail: {:?}", super::subjects(&got));
+}
