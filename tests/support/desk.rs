@@ -277,3 +277,94 @@ pub async fn assert_quiet(stack: &MailStack, user: &str, n: usize, wait: std::ti
     let got = stack.fetch_all(user, "INBOX").await.expect("fetch");
     assert_eq!(got.len(), n, "{user} got unexpected mail: {:?}", super::subjects(&got));
 }
+
+/// Puts `raw` straight into the desk's INBOX over IMAP (APPEND), bypassing Postfix: how a
+/// mail reaches the desk while the test has Postfix stopped.
+pub async fn append_to_desk(stack: &MailStack, raw: &[u8]) {
+    let mut s = stack.imap_session("zoom").await.expect("imap session as the desk");
+    tokio::time::timeout(super::NET_TIMEOUT, s.append("INBOX", None, None, raw))
+        .await
+        .expect("APPEND in time")
+        .expect("APPEND accepted");
+    let _ = tokio::time::timeout(super::NET_TIMEOUT, s.logout()).await;
+}
+
+/// A `loket serve` process on `stack` with the real clock, for tests that kill it.
+pub struct Process {
+    pub config: PathBuf,
+    pub dir: PathBuf,
+    child: Option<std::process::Child>,
+    starts: usize,
+}
+
+/// A policy that takes any day and hour, so requests written for real dates are lawful.
+pub const ANY_TIME: &str = "turnaround_minutes = 30\nmin_lead_minutes = 0\noffice_hours = \"any\"\noffice_days = \"any\"\nbooking_window_days = 400";
+
+impl Process {
+    pub fn new(stack: &MailStack, dir: &Path, extra: &str) -> Process {
+        let config = dir.join("loket.toml");
+        std::fs::write(&config, config_toml(stack, dir, ANY_TIME, REMINDERS, extra)).expect("write config");
+        Process { config, dir: dir.to_path_buf(), child: None, starts: 0 }
+    }
+
+    pub fn start(&mut self) {
+        self.starts += 1;
+        let log = std::fs::File::create(self.dir.join(format!("loket-{}.log", self.starts))).expect("log file");
+        let child = std::process::Command::new(binary())
+            .args(["serve", "--config"])
+            .arg(&self.config)
+            .env("LOKET_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start loket serve");
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// SIGTERM, and the exit status once it stopped.
+    pub fn terminate(&mut self) -> std::process::ExitStatus {
+        let mut c = self.child.take().expect("running");
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            if let Some(status) = c.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(std::time::Instant::now() < deadline, "loket did not stop within 30 s of SIGTERM");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    pub fn logs(&self) -> String {
+        (1..=self.starts)
+            .map(|i| std::fs::read_to_string(self.dir.join(format!("loket-{i}.log"))).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n----- restart -----\n")
+    }
+
+    /// `loket check-db` on this process's database: its exit status and output.
+    pub fn check_db(&self) -> (bool, String) {
+        let out = std::process::Command::new(binary()).args(["check-db", "--config"]).arg(&self.config).output().expect("run check-db");
+        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// "Senin, 7 Desember 2026": a day `days` from today, as staff write it.
+pub fn day_in_words(days: i64) -> String {
+    let d = (Utc::now() + Duration::days(days)).with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
+    loket::core::present::date(loket::core::rules::Language::Id, d)
+}
