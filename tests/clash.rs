@@ -23,7 +23,10 @@ async fn a_taken_slot_is_answered_with_alternatives_and_no_one_elses_details() {
     send(&stack, "dewi@bps.test", &monday_request("dewi@bps.test", 200)).await;
     let clash = expect_mail(&stack, "dewi", "LKT-2026-0002").await;
     let words = text(&clash);
-    assert!(words.contains("Senin, 12 Januari 2026 pukul 13.00–16.00 WIB"), "the first free slot after the turnaround: {words}");
+    assert!(
+        words.contains("Senin, 12 Januari 2026 pukul 13.00–16.00 WIB"),
+        "the first free slot after the turnaround: {words}"
+    );
     let alternatives = words.matches("pukul ").count();
     assert!(alternatives >= 3, "{words}");
     for secret in ["Rahasia", "Anggaran", "rizki", "Rizki"] {
@@ -32,7 +35,12 @@ async fn a_taken_slot_is_answered_with_alternatives_and_no_one_elses_details() {
     assert_eq!(desk.status("LKT-2026-0002"), "declined");
 
     // Replying with an alternative re-opens the same reference.
-    let pick = reply(&clash, "dewi@bps.test", "Mon, 05 Jan 2026 09:00:00 +0700", "Baik, kami pilih Senin, 12 Januari 2026 pukul 13.00-16.00 WIB.");
+    let pick = reply(
+        &clash,
+        "dewi@bps.test",
+        "Mon, 05 Jan 2026 09:00:00 +0700",
+        "Baik, kami pilih Senin, 12 Januari 2026 pukul 13.00-16.00 WIB.",
+    );
     send(&stack, "dewi@bps.test", &pick).await;
     expect_mail(&stack, "tip", "LKT-2026-0002").await;
     assert_eq!(desk.status("LKT-2026-0002"), "held");

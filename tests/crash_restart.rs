@@ -30,7 +30,12 @@ async fn sigkill_at_random_moments_loses_nothing_and_doubles_nothing() {
             8 + i % 6,
             10 + i
         );
-        let raw = mail(&format!("{who}@bps.test"), &format!("Permohonan Zoom rapat #{i}"), &chrono::Utc::now().to_rfc2822(), &body);
+        let raw = mail(
+            &format!("{who}@bps.test"),
+            &format!("Permohonan Zoom rapat #{i}"),
+            &chrono::Utc::now().to_rfc2822(),
+            &body,
+        );
         sent.insert(header(&raw, "Message-ID").expect("id"), who);
         send(&stack, &format!("{who}@bps.test"), &raw).await;
     }
@@ -48,7 +53,8 @@ async fn sigkill_at_random_moments_loses_nothing_and_doubles_nothing() {
         let mine: BTreeSet<String> = sent.iter().filter(|(_, w)| **w == who).map(|(id, _)| id.clone()).collect();
         let got = stack
             .wait_for(who, "INBOX", std::time::Duration::from_secs(90), "one answer per request", |list| {
-                let answered: BTreeSet<String> = list.iter().filter_map(|m| header(m, "In-Reply-To")).filter(|r| mine.contains(r)).collect();
+                let answered: BTreeSet<String> =
+                    list.iter().filter_map(|m| header(m, "In-Reply-To")).filter(|r| mine.contains(r)).collect();
                 answered.len() == expected
             })
             .await
@@ -69,9 +75,11 @@ async fn sigkill_at_random_moments_loses_nothing_and_doubles_nothing() {
     let c = rusqlite::Connection::open(dir.path().join("loket.db")).expect("db");
     let recorded: i64 = c.query_row("SELECT count(*) FROM mails_in", [], |r| r.get(0)).expect("count");
     assert_eq!(recorded as usize, REQUESTS, "every request recorded once");
-    let undecided: i64 = c.query_row("SELECT count(*) FROM mails_in WHERE outcome = ''", [], |r| r.get(0)).expect("count");
+    let undecided: i64 =
+        c.query_row("SELECT count(*) FROM mails_in WHERE outcome = ''", [], |r| r.get(0)).expect("count");
     assert_eq!(undecided, 0);
-    let pending: i64 = c.query_row("SELECT count(*) FROM outbox WHERE status <> 'sent'", [], |r| r.get(0)).expect("count");
+    let pending: i64 =
+        c.query_row("SELECT count(*) FROM outbox WHERE status <> 'sent'", [], |r| r.get(0)).expect("count");
     assert_eq!(pending, 0, "the outbox drained");
     assert_eq!(stack.count("zoom", "INBOX"), 0, "every mail moved out of the inbox");
     let (ok, report) = loket.check_db();

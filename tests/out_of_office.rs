@@ -9,17 +9,41 @@ use support::desk::*;
 
 /// Approvals wait three days here, so that in the simulated day nothing but answers to
 /// the responder could reach it.
-const PATIENT: &str = "turnaround_minutes = 60\napproval_timeout_hours = 72\noffice_hours = \"07:00-18:00\"\noffice_days = \"mon-fri\"";
+const PATIENT: &str =
+    "turnaround_minutes = 60\napproval_timeout_hours = 72\noffice_hours = \"07:00-18:00\"\noffice_days = \"mon-fri\"";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_out_of_office_reply_is_not_answered() {
     let stack = MailStack::start(USERS);
     let mut desk = Desk::start(&stack, MONDAY).await;
     let cases: Vec<Vec<u8>> = vec![
-        mail_with("ooo@bps.test", "Automatic reply: Permohonan", "Mon, 05 Jan 2026 08:01:00 +0700", "Saya sedang cuti sampai 12 Januari 2026.", &[("Auto-Submitted", "auto-replied")]),
-        mail("ooo@bps.test", "Out of Office: Re: [LKT-2026-0009] Permohonan", "Mon, 05 Jan 2026 08:02:00 +0700", "I am out of the office until Monday 12 January 2026 09.00."),
-        mail_with("ooo@bps.test", "Buletin", "Mon, 05 Jan 2026 08:03:00 +0700", "Rapat Senin 12 Januari 2026 pukul 09.00", &[("Precedence", "bulk"), ("List-Id", "<berita.bps.test>")]),
-        mail_with("MAILER-DAEMON@bps.test", "Undelivered Mail Returned to Sender", "Mon, 05 Jan 2026 08:04:00 +0700", "This is the mail system at host bps.test.", &[]),
+        mail_with(
+            "ooo@bps.test",
+            "Automatic reply: Permohonan",
+            "Mon, 05 Jan 2026 08:01:00 +0700",
+            "Saya sedang cuti sampai 12 Januari 2026.",
+            &[("Auto-Submitted", "auto-replied")],
+        ),
+        mail(
+            "ooo@bps.test",
+            "Out of Office: Re: [LKT-2026-0009] Permohonan",
+            "Mon, 05 Jan 2026 08:02:00 +0700",
+            "I am out of the office until Monday 12 January 2026 09.00.",
+        ),
+        mail_with(
+            "ooo@bps.test",
+            "Buletin",
+            "Mon, 05 Jan 2026 08:03:00 +0700",
+            "Rapat Senin 12 Januari 2026 pukul 09.00",
+            &[("Precedence", "bulk"), ("List-Id", "<berita.bps.test>")],
+        ),
+        mail_with(
+            "MAILER-DAEMON@bps.test",
+            "Undelivered Mail Returned to Sender",
+            "Mon, 05 Jan 2026 08:04:00 +0700",
+            "This is the mail system at host bps.test.",
+            &[],
+        ),
     ];
     for m in &cases {
         send(&stack, "ooo@bps.test", m).await;
@@ -41,14 +65,19 @@ async fn a_real_sieve_vacation_never_answers_the_desk() {
     send(&stack, "dewi@bps.test", &monday_request("dewi@bps.test", 20)).await;
     expect_mail(&stack, "dewi", "LKT-2026-0001").await;
     // The responder works (it answers a colleague) but honours the desk's Auto-Submitted.
-    let to_dewi = b"From: budi@bps.test\r\nTo: dewi@bps.test\r\nSubject: Rapat\r\nMessage-ID: <halo.1@bps.test>\r\n\r\nHalo\r\n";
+    let to_dewi =
+        b"From: budi@bps.test\r\nTo: dewi@bps.test\r\nSubject: Rapat\r\nMessage-ID: <halo.1@bps.test>\r\n\r\nHalo\r\n";
     stack.send_raw("budi@bps.test", &["dewi@bps.test"], to_dewi).await.expect("send");
     expect_mail(&stack, "budi", "Sedang cuti").await;
     for _ in 0..4 {
         desk.advance(Duration::hours(6));
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
-    assert_eq!(stack.count("zoom", "INBOX") + stack.count("zoom", "Processed"), 1, "only Dewi's request reached the desk");
+    assert_eq!(
+        stack.count("zoom", "INBOX") + stack.count("zoom", "Processed"),
+        1,
+        "only Dewi's request reached the desk"
+    );
     assert_eq!(desk.sql::<i64>("SELECT count(*) FROM outbox WHERE recipients LIKE '%dewi@bps.test%'"), vec![1]);
     desk.shutdown().await;
 }

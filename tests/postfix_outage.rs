@@ -19,7 +19,9 @@ async fn replies_wait_out_a_relay_outage_and_are_delivered_once() {
     // Decided and queued, but not deliverable: the attempt failed and a retry is set.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        let failed_attempts = desk.sql::<i64>("SELECT count(*) FROM outbox WHERE status = 'pending' AND attempts >= 1 AND last_error IS NOT NULL");
+        let failed_attempts = desk.sql::<i64>(
+            "SELECT count(*) FROM outbox WHERE status = 'pending' AND attempts >= 1 AND last_error IS NOT NULL",
+        );
         if failed_attempts == vec![4] {
             break;
         }

@@ -38,7 +38,8 @@ async fn a_request_is_acknowledged_approved_and_the_account_handed_over() {
     assert!(!ask_words.contains("Sandi-Zoom2-Uji"), "no password before approval");
     assert_eq!(desk.status("LKT-2026-0001"), "held");
 
-    send(&stack, "tip@bps.test", &reply(&ask, "Heru <tip@bps.test>", "Mon, 05 Jan 2026 08:30:00 +0700", "SETUJU")).await;
+    send(&stack, "tip@bps.test", &reply(&ask, "Heru <tip@bps.test>", "Mon, 05 Jan 2026 08:30:00 +0700", "SETUJU"))
+        .await;
 
     let confirmed = expect_mail(&stack, "rizki", "disetujui").await;
     let body = text(&confirmed);

@@ -15,7 +15,12 @@ async fn an_approval_that_only_claims_the_approvers_address_approves_nothing() {
 
     // The forger knows the reference (it is in every subject) but not the approval
     // request's Message-ID nor its token.
-    let forged = mail("Heru <tip@bps.test>", "Re: [LKT-2026-0001] Mohon persetujuan", "Mon, 05 Jan 2026 08:40:00 +0700", "SETUJU");
+    let forged = mail(
+        "Heru <tip@bps.test>",
+        "Re: [LKT-2026-0001] Mohon persetujuan",
+        "Mon, 05 Jan 2026 08:40:00 +0700",
+        "SETUJU",
+    );
     send(&stack, "tip@bps.test", &forged).await;
     // A reference to some other mail of the desk does not help either.
     let other = mail_with(

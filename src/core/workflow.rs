@@ -170,10 +170,12 @@ pub enum MailKind {
     TooLate,
     HumanNote,
     DeliveryFailed,
+    /// To the admins: a mail the desk could not read or answer, kept in the Failed folder.
+    SetAside,
 }
 
 impl MailKind {
-    pub const ALL: [MailKind; 29] = [
+    pub const ALL: [MailKind; 30] = [
         MailKind::Ack,
         MailKind::ApprovalRequest,
         MailKind::Confirmed,
@@ -203,6 +205,7 @@ impl MailKind {
         MailKind::TooLate,
         MailKind::HumanNote,
         MailKind::DeliveryFailed,
+        MailKind::SetAside,
     ];
     /// The template's name, also stored with every outgoing mail.
     pub fn name(&self) -> &'static str {
@@ -236,6 +239,7 @@ impl MailKind {
             MailKind::TooLate => "too_late",
             MailKind::HumanNote => "human_note",
             MailKind::DeliveryFailed => "delivery_failed",
+            MailKind::SetAside => "set_aside",
         }
     }
     pub fn from_name(s: &str) -> Option<MailKind> {
@@ -256,7 +260,8 @@ impl MailKind {
             | MailKind::AssignmentNotice
             | MailKind::CancelNotice
             | MailKind::HumanNote
-            | MailKind::DeliveryFailed => "auto-generated",
+            | MailKind::DeliveryFailed
+            | MailKind::SetAside => "auto-generated",
             _ => "auto-replied",
         }
     }

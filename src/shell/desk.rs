@@ -36,6 +36,17 @@ impl From<rusqlite::Error> for DeskError {
     }
 }
 
+/// A mail recorded without a decision, and why.
+#[derive(Default)]
+struct Aside<'a> {
+    key: &'a str,
+    sender: Option<&'a str>,
+    subject: Option<&'a str>,
+    intent: Option<&'a str>,
+    code: &'a str,
+    why: &'a str,
+}
+
 /// Where a mail goes once its outcome is committed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Disposition {
@@ -127,13 +138,47 @@ impl Desk {
     /// Decides one inbound mail and commits everything it causes.
     pub fn handle_mail(&self, store: &mut Store, raw: &[u8], now: DateTime<Utc>) -> Result<Handled, DeskError> {
         if !looks_like_mail(raw) {
-            return self.set_aside(store, raw, now, "not_mail", "no mail headers: not an email");
+            let key = mail_key(None, raw);
+            let why = "no mail headers: not an email";
+            return self.set_aside(store, raw, now, Aside { key: &key, code: "not_mail", why, ..Aside::default() });
         }
         let Some(parsed) = self.read(raw, now) else {
             tracing::error!("the parser panicked on a mail; quarantined");
-            return self.set_aside(store, raw, now, "quarantined", "the parser failed on this mail");
+            let key = mail_key(None, raw);
+            let why = "the parser failed on this mail";
+            return self.set_aside(store, raw, now, Aside { key: &key, code: "quarantined", why, ..Aside::default() });
         };
         let key = mail_key(parsed.envelope.message_id.as_deref(), raw);
+        match self.decide(store, raw, &parsed, &key, now) {
+            // A mail whose answer cannot be written (a template bug) must not hold up the
+            // inbox: it is recorded and set aside without an answer, and the error logged.
+            Err(e @ (DeskError::Render(_) | DeskError::Compose(_))) => {
+                tracing::error!(error = %e, "cannot write the answer to a mail; set aside");
+                let sender = parsed.envelope.from.as_ref().map(|f| f.address.to_string());
+                let why = format!("the answer could not be written: {e}");
+                let aside = Aside {
+                    key: &key,
+                    sender: sender.as_deref(),
+                    subject: Some(&parsed.envelope.subject),
+                    intent: Some(parsed.intent.as_str()),
+                    code: "render_failed",
+                    why: &why,
+                };
+                self.set_aside(store, raw, now, aside)
+            }
+            other => other,
+        }
+    }
+
+    fn decide(
+        &self,
+        store: &mut Store,
+        raw: &[u8],
+        parsed: &Parsed,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Handled, DeskError> {
+        let key = key.to_string();
         store.write(|tx| -> Result<Handled, DeskError> {
             if tx.seen_before(&key)? {
                 return Ok(Handled {
@@ -143,8 +188,8 @@ impl Desk {
                     queued: 0,
                 });
             }
-            let ctx = self.context(tx, &parsed, &key, now)?;
-            let step = workflow::on_mail(&parsed, &ctx, &self.rules, now);
+            let ctx = self.context(tx, parsed, &key, now)?;
+            let step = workflow::on_mail(parsed, &ctx, &self.rules, now);
             let reference = step.request.as_ref().map(|r| r.reference).or(ctx.request.as_ref().map(|r| r.reference));
             let env = &parsed.envelope;
             let sender = env.from.as_ref().map(|f| f.address.to_string());
@@ -178,18 +223,35 @@ impl Desk {
         })
     }
 
-    /// Records a mail the desk cannot decide about and tells the admins, once.
+    /// Records a mail the desk cannot decide about and tells the admins, once. When even
+    /// that notice cannot be written (a broken template), the mail is recorded without it:
+    /// nothing may hold up the inbox.
     fn set_aside(
         &self,
         store: &mut Store,
         raw: &[u8],
         now: DateTime<Utc>,
-        code: &str,
-        why: &str,
+        aside: Aside<'_>,
     ) -> Result<Handled, DeskError> {
-        let key = mail_key(None, raw);
+        match self.record_aside(store, raw, now, &aside, true) {
+            Err(e @ (DeskError::Render(_) | DeskError::Compose(_))) => {
+                tracing::error!(error = %e, "cannot write the notice about a mail set aside; recording it without");
+                self.record_aside(store, raw, now, &aside, false)
+            }
+            other => other,
+        }
+    }
+
+    fn record_aside(
+        &self,
+        store: &mut Store,
+        raw: &[u8],
+        now: DateTime<Utc>,
+        a: &Aside<'_>,
+        tell: bool,
+    ) -> Result<Handled, DeskError> {
         store.write(|tx| {
-            if tx.seen_before(&key)? {
+            if tx.seen_before(a.key)? {
                 return Ok(Handled {
                     disposition: Disposition::Failed,
                     outcome: "duplicate".into(),
@@ -199,36 +261,36 @@ impl Desk {
             }
             tx.record_mail(
                 &MailRecord {
-                    message_id: &key,
-                    sender: None,
-                    subject: None,
-                    intent: None,
-                    outcome: code,
-                    detail: Some(why),
+                    message_id: a.key,
+                    sender: a.sender,
+                    subject: a.subject,
+                    intent: a.intent,
+                    outcome: a.code,
+                    detail: Some(a.why),
                     reference: None,
                     raw,
                 },
                 now,
             )?;
             let note = OutMail {
-                kind: MailKind::HumanNote,
+                kind: MailKind::SetAside,
                 to: self.admins(),
                 request: None,
                 answering: None,
-                facts: Facts { note: Some(format!("{why} ({key})")), ..Facts::default() },
+                facts: Facts { note: Some(format!("{} ({})", a.why, a.key)), ..Facts::default() },
                 token: None,
             };
             let step = Step {
-                outcome: Outcome::SetAside(why.into()),
+                outcome: Outcome::SetAside(a.why.into()),
                 request: None,
-                mails: vec![note],
+                mails: if tell { vec![note] } else { vec![] },
                 timers: vec![],
                 clear_timers: false,
                 lent: vec![],
             };
-            let queued = self.apply(tx, &step, None, &format!("mail:{key}"), None, now)?;
-            tracing::warn!(outcome = code, "mail set aside for a human");
-            Ok(Handled { disposition: Disposition::Failed, outcome: code.into(), reference: None, queued })
+            let queued = self.apply(tx, &step, None, &format!("mail:{}", a.key), a.sender, now)?;
+            tracing::warn!(outcome = a.code, "mail set aside for a human");
+            Ok(Handled { disposition: Disposition::Failed, outcome: a.code.into(), reference: None, queued })
         })
     }
 

@@ -188,6 +188,14 @@ pub fn all(rules: &Rules) -> Vec<Sample> {
                         ..Facts::default()
                     },
                 ),
+                MailKind::SetAside => (
+                    Status::Held,
+                    &admin,
+                    Facts {
+                        note: Some("no mail headers: not an email (sha256:9f86d081884c7d65)".into()),
+                        ..Facts::default()
+                    },
+                ),
                 MailKind::DeliveryFailed => (
                     Status::Approved,
                     &admin,
@@ -201,7 +209,7 @@ pub fn all(rules: &Rules) -> Vec<Sample> {
             };
             // Mails that answer no request of their own (a stranger, a flood) carry none.
             let request = match kind {
-                MailKind::NotAllowed | MailKind::RateLimited | MailKind::Help => None,
+                MailKind::NotAllowed | MailKind::RateLimited | MailKind::Help | MailKind::SetAside => None,
                 _ => {
                     let mut r = request(status);
                     r.reason = facts.reason.clone();

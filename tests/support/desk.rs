@@ -87,8 +87,7 @@ requester_domains = ["bps.test"]
 }
 
 pub const POLICY: &str = "turnaround_minutes = 60\noffice_hours = \"07:00-18:00\"\noffice_days = \"mon-fri\"";
-pub const REMINDERS: &str =
-    "before = [\"1d\", \"1h\"]\nrecording_after_end = \"0m\"\nclosure_after_end = \"60m\"\nclosure_escalate_after = \"24h\"";
+pub const REMINDERS: &str = "before = [\"1d\", \"1h\"]\nrecording_after_end = \"0m\"\nclosure_after_end = \"60m\"\nclosure_escalate_after = \"24h\"";
 
 /// loket running inside the test, on `stack`, with a clock only the test moves.
 pub struct Desk {
@@ -116,7 +115,9 @@ impl Desk {
         let desk = Arc::new(LoketDesk::new(&config).expect("templates render"));
         let db = Db::new(store);
         let source = ImapSource::new(&config.inbox, db.clone()).expect("imap source");
-        let loket::shell::config::OutboxConfig::Smtp { server } = &config.outbox else { panic!("smtp outbox expected") };
+        let loket::shell::config::OutboxConfig::Smtp { server } = &config.outbox else {
+            panic!("smtp outbox expected")
+        };
         let sender = Arc::new(SmtpSender::new(server).expect("smtp sender"));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let clock_arc: Arc<dyn Clock> = Arc::new(clock.clone());
@@ -206,7 +207,8 @@ pub fn reply(original: &[u8], from: &str, date: &str, body: &str) -> Vec<u8> {
     let m = MessageParser::default().parse(original).expect("original parses");
     let id = m.message_id().expect("original has a Message-ID").to_string();
     let subject = m.subject().unwrap_or("");
-    let subject = if subject.to_lowercase().starts_with("re:") { subject.to_string() } else { format!("Re: {subject}") };
+    let subject =
+        if subject.to_lowercase().starts_with("re:") { subject.to_string() } else { format!("Re: {subject}") };
     let quoted: String = m.body_text(0).unwrap_or_default().lines().map(|l| format!("> {l}\n")).collect();
     let text = format!("{body}\n\nPada {date}, Loket Zoom <zoom@bps.test> menulis:\n{quoted}");
     mail_with(from, &subject, date, &text, &[("In-Reply-To", &format!("<{id}>")), ("References", &format!("<{id}>"))])
@@ -352,8 +354,15 @@ impl Process {
 
     /// `loket check-db` on this process's database: its exit status and output.
     pub fn check_db(&self) -> (bool, String) {
-        let out = std::process::Command::new(binary()).args(["check-db", "--config"]).arg(&self.config).output().expect("run check-db");
-        (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+        let out = std::process::Command::new(binary())
+            .args(["check-db", "--config"])
+            .arg(&self.config)
+            .output()
+            .expect("run check-db");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr),
+        )
     }
 }
 
