@@ -173,7 +173,9 @@ async fn watch(
             }
             next_uid = last + 1;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        // Coarse enough not to load Dovecot (twenty sessions), fine enough for figures in
+        // hundreds of milliseconds.
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let _ = s.logout().await;
 }
@@ -206,6 +208,14 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// User + system CPU time of a process, from /proc (clock ticks of 1/100 s on Linux).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, r)| r.split_whitespace().collect()).unwrap_or_default();
+    let tick = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -227,6 +237,9 @@ async fn main() {
     let names = users(a.senders);
     let stack = Arc::new(MailStack::start(&names.iter().map(String::as_str).collect::<Vec<_>>()));
     let dir = tempfile::tempdir().expect("temp dir");
+    if std::env::var_os("LOKET_KEEP_BENCHDIR").is_some() {
+        println!("bench dir (kept): {}", dir.path().display());
+    }
     // Three roomy accounts and a long window, so most requests are held (two answers each).
     let accounts = "[[accounts]]\nid = \"zoom3\"\nlogin = \"zoom3@bps.test\"\npassword = \"x\"\ncapacity = 1000\n[limits]\nper_sender_per_hour = 100000";
     let mut loket = Process::new(&stack, dir.path(), accounts);
@@ -258,9 +271,9 @@ async fn main() {
             for i in (s..n).step_by(total) {
                 let body = format!(
                     "Mohon pinjam Zoom untuk rapat #{i} pada {} pukul {:02}.00-{:02}.45 WIB, {} peserta.",
-                    day_in_words(3 + (i / 30) as i64),
-                    7 + (i % 10),
-                    7 + (i % 10),
+                    day_in_words(3 + (i / 15) as i64),
+                    7 + 2 * (i % 5),
+                    7 + 2 * (i % 5),
                     10 + i % 80
                 );
                 let raw = mail(&me, &format!("Permohonan Zoom #{i}"), &chrono::Utc::now().to_rfc2822(), &body);
@@ -297,6 +310,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
     let rss = peak_rss_kib(loket_pid(&loket));
+    let cpu = cpu_seconds(loket_pid(&loket));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     for w in watchers {
         let _ = w.await;
@@ -325,6 +339,7 @@ async fn main() {
     println!("latency_p99_ms: {}", percentile(&lat, 0.99).as_millis());
     println!("latency_max_ms: {}", lat.last().copied().unwrap_or_default().as_millis());
     println!("peak_rss_mib: {:.1}", rss as f64 / 1024.0);
+    println!("loket_cpu_seconds: {cpu:.2}");
     println!("mails_out: {out_mails}");
     println!(
         "held: {}  clash: {}  approved: {}  approvals_sent: {approved}",
@@ -336,6 +351,9 @@ async fn main() {
     println!("check_db: {}", if db_ok { "ok (no double booking)".to_string() } else { report.clone() });
     println!("clean_stop: {}", status.success());
     drop(stack);
+    if std::env::var_os("LOKET_KEEP_BENCHDIR").is_some() {
+        let _ = dir.keep();
+    }
 
     let raw = raw_stack(a.requests, out_mails as usize, a.senders).await;
     println!("raw_stack_seconds ({} in + {} out): {:.2}", a.requests, out_mails, raw.as_secs_f64());

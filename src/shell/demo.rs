@@ -84,7 +84,7 @@ impl Demo<'_> {
         for m in self.inbox.next().await? {
             let (desk, bytes, now) = (self.desk.clone(), m.raw.clone(), self.clock.now());
             let handled = self.db.call(move |s| desk.handle_mail(s, &bytes, now)).await?;
-            self.inbox.finish(&m, handled.disposition).await?;
+            self.inbox.finish(&[(m.clone(), handled.disposition)]).await?;
             writeln!(
                 self.out,
                 "   [desk: {}{}]",

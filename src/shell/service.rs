@@ -39,6 +39,11 @@ pub fn backoff(attempt: i64) -> Duration {
     Duration::seconds(base + jitter)
 }
 
+/// Mails delivered at once: a relay answers each in tens of milliseconds, so sending one
+/// after another would make the outbox, not the desk, the bottleneck. lettre's pool keeps
+/// up to this many authenticated connections open.
+pub const SEND_CONCURRENCY: usize = 8;
+
 /// Delivers every outbox mail due at `now`. Public so tests and the demo can drain the
 /// outbox without waiting for the loop.
 pub async fn deliver_due<T: Sender>(
@@ -47,37 +52,66 @@ pub async fn deliver_due<T: Sender>(
     sender: &T,
     now: DateTime<Utc>,
 ) -> Result<usize, DeskError> {
-    let due: Vec<Queued> = db.call(move |s| s.read(|tx| tx.due_outbox(now, 50))).await?;
+    use futures::StreamExt;
+    // The attempts are counted before they are made, in one transaction: a crash
+    // mid-send still counts them.
+    let due: Vec<Queued> = db
+        .call(move |s| {
+            s.write(|tx| {
+                let due = tx.due_outbox(now, 200)?;
+                for q in &due {
+                    tx.outbox_attempt(q.id)?;
+                }
+                Ok::<_, crate::shell::store::StoreError>(due)
+            })
+        })
+        .await?;
+    let results: Vec<Result<bool, DeskError>> = futures::stream::iter(due)
+        .map(|q| deliver_one(desk, db, sender, q, now))
+        .buffer_unordered(SEND_CONCURRENCY)
+        .collect()
+        .await;
     let mut sent = 0;
-    for q in due {
-        let id = q.id;
-        // The attempt is counted before it is made: a crash mid-send still counts.
-        db.call(move |s| s.write(|tx| tx.outbox_attempt(id))).await?;
-        let to: Vec<_> = q.recipients.iter().filter_map(|a| crate::core::domain::Address::parse(a).ok()).collect();
-        let result = match tokio::time::timeout(SEND_TIMEOUT, sender.send(desk.desk_address(), &to, &q.raw)).await {
-            Ok(r) => r,
-            Err(_) => Err(SendError::Transient(format!("no answer within {} s", SEND_TIMEOUT.as_secs()))),
-        };
-        match result {
-            Ok(()) => {
-                db.call(move |s| s.write(|tx| tx.outbox_sent(id, now))).await?;
-                tracing::info!(kind = %q.kind, message_id = %q.message_id, "mail sent");
-                sent += 1;
-            }
-            Err(SendError::Transient(e)) if now - q.created_at < desk.retry_horizon => {
-                let next = now + backoff(q.attempts + 1);
-                tracing::warn!(kind = %q.kind, attempt = q.attempts + 1, error = %e, retry_at = %next, "delivery deferred");
-                db.call(move |s| s.write(|tx| tx.outbox_retry(id, next, &e))).await?;
-            }
-            Err(e) => {
-                tracing::error!(kind = %q.kind, error = %e, "delivery failed for good; admins told");
-                let desk = desk.clone();
-                let error = e.to_string();
-                db.call(move |s| desk.give_up(s, &q, &error, now)).await?;
-            }
-        }
+    for r in results {
+        sent += usize::from(r?);
     }
     Ok(sent)
+}
+
+/// One attempt at one mail, its outcome recorded. True when it was delivered.
+async fn deliver_one<T: Sender>(
+    desk: &Arc<Desk>,
+    db: &Db,
+    sender: &T,
+    q: Queued,
+    now: DateTime<Utc>,
+) -> Result<bool, DeskError> {
+    let id = q.id;
+    let to: Vec<_> = q.recipients.iter().filter_map(|a| crate::core::domain::Address::parse(a).ok()).collect();
+    let result = match tokio::time::timeout(SEND_TIMEOUT, sender.send(desk.desk_address(), &to, &q.raw)).await {
+        Ok(r) => r,
+        Err(_) => Err(SendError::Transient(format!("no answer within {} s", SEND_TIMEOUT.as_secs()))),
+    };
+    match result {
+        Ok(()) => {
+            db.call(move |s| s.write(|tx| tx.outbox_sent(id, now))).await?;
+            tracing::info!(kind = %q.kind, message_id = %q.message_id, "mail sent");
+            Ok(true)
+        }
+        Err(SendError::Transient(e)) if now - q.created_at < desk.retry_horizon => {
+            let next = now + backoff(q.attempts + 1);
+            tracing::warn!(kind = %q.kind, attempt = q.attempts + 1, error = %e, retry_at = %next, "delivery deferred");
+            db.call(move |s| s.write(|tx| tx.outbox_retry(id, next, &e))).await?;
+            Ok(false)
+        }
+        Err(e) => {
+            tracing::error!(kind = %q.kind, error = %e, "delivery failed for good; admins told");
+            let desk = desk.clone();
+            let error = e.to_string();
+            db.call(move |s| desk.give_up(s, &q, &error, now)).await?;
+            Ok(false)
+        }
+    }
 }
 
 /// Logs a loop's trouble once when it starts and once when it ends, not on every retry.
@@ -196,6 +230,8 @@ pub async fn run<S: Source, T: Sender>(
                 }
             }
         };
+        let mut decided = Vec::with_capacity(batch.len());
+        let (mut stop, mut pause) = (false, false);
         for mail in batch {
             let now = clock.now();
             let (d, raw) = (desk.clone(), mail.raw.clone());
@@ -203,11 +239,7 @@ pub async fn run<S: Source, T: Sender>(
                 Ok(handled) => {
                     outage.ok();
                     failures = 0;
-                    // A failed move only means the mail is seen again: the record says
-                    // it is decided, and it moves then.
-                    if let Err(e) = source.finish(&mail, handled.disposition).await {
-                        tracing::warn!(error = %e, "could not move a decided mail; it will be moved on the next pass");
-                    }
+                    decided.push((mail, handled.disposition));
                     outbox_wake.notify_one();
                     timer_wake.notify_one();
                 }
@@ -216,14 +248,29 @@ pub async fn run<S: Source, T: Sender>(
                     // when the store works again.
                     outage.failed(&e);
                     failures += 1;
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff(failures).to_std().unwrap_or_default() / 10) => continue 'intake,
-                        _ = &mut shutdown => break 'intake,
-                    }
+                    pause = true;
+                    break;
                 }
             }
             if futures::FutureExt::now_or_never(&mut shutdown).is_some() {
-                break 'intake;
+                stop = true;
+                break;
+            }
+        }
+        // Decided mails leave the inbox together (one MOVE per folder). A failed move only
+        // means they are seen again: the record says they are decided, and they move then.
+        if !decided.is_empty()
+            && let Err(e) = source.finish(&decided).await
+        {
+            tracing::warn!(error = %e, "could not move decided mail; it will be moved on the next pass");
+        }
+        if stop {
+            break 'intake;
+        }
+        if pause {
+            tokio::select! {
+                _ = tokio::time::sleep(backoff(failures).to_std().unwrap_or_default() / 10) => {}
+                _ = &mut shutdown => break 'intake,
             }
         }
     }

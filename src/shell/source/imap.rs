@@ -233,34 +233,20 @@ impl Source for ImapSource {
         }
     }
 
-    async fn finish(&mut self, mail: &Incoming, how: Disposition) -> Result<(), SourceError> {
+    async fn finish(&mut self, done: &[(Incoming, Disposition)]) -> Result<(), SourceError> {
         let Some(mut live) = self.session.take() else {
             return Err(SourceError::Imap("not connected: the mail is moved after the next scan".into()));
         };
-        let target = match how {
-            Disposition::Processed => self.processed.clone(),
-            Disposition::Failed => self.failed.clone(),
-        };
-        if live.can_move {
-            self.timed("UID MOVE", live.session.uid_mv(&mail.key, &target)).await?;
-        } else {
-            self.timed("UID COPY", live.session.uid_copy(&mail.key, &target)).await?;
-            self.timed("UID STORE", async {
-                live.session.uid_store(&mail.key, "+FLAGS.SILENT (\\Deleted)").await?.try_collect::<Vec<_>>().await
-            })
-            .await?;
-            // Without UIDPLUS, EXPUNGE would also remove what a human flagged \Deleted.
-            if live.can_uidplus {
-                self.timed("UID EXPUNGE", async {
-                    live.session.uid_expunge(&mail.key).await?.try_collect::<Vec<_>>().await
-                })
-                .await?;
-            } else {
-                self.timed("EXPUNGE", async { live.session.expunge().await?.try_collect::<Vec<_>>().await }).await?;
+        for (how, target) in
+            [(Disposition::Processed, self.processed.clone()), (Disposition::Failed, self.failed.clone())]
+        {
+            let set = done.iter().filter(|(_, d)| *d == how).map(|(m, _)| m.key.as_str()).collect::<Vec<_>>().join(",");
+            if !set.is_empty() {
+                self.move_set(&mut live, &set, &target).await?;
             }
         }
         let (folder, validity) = (self.folder.clone(), live.uidvalidity);
-        let uid: u32 = mail.key.parse().unwrap_or(0);
+        let uid = done.iter().filter_map(|(m, _)| m.key.parse::<u32>().ok()).max().unwrap_or(0);
         self.db
             .call(move |s| {
                 s.write(|tx| {
@@ -271,6 +257,29 @@ impl Source for ImapSource {
             .await
             .map_err(imap_err)?;
         self.session = Some(live);
+        Ok(())
+    }
+}
+
+impl ImapSource {
+    /// Moves the UIDs in `set` to `target`: MOVE (RFC 6851) where the server has it, else
+    /// COPY, flag \Deleted and expunge just those.
+    async fn move_set(&self, live: &mut Live, set: &str, target: &str) -> Result<(), SourceError> {
+        if live.can_move {
+            return self.timed("UID MOVE", live.session.uid_mv(set, target)).await;
+        }
+        self.timed("UID COPY", live.session.uid_copy(set, target)).await?;
+        self.timed("UID STORE", async {
+            live.session.uid_store(set, "+FLAGS.SILENT (\\Deleted)").await?.try_collect::<Vec<_>>().await
+        })
+        .await?;
+        // Without UIDPLUS, EXPUNGE would also remove what a human flagged \Deleted.
+        if live.can_uidplus {
+            self.timed("UID EXPUNGE", async { live.session.uid_expunge(set).await?.try_collect::<Vec<_>>().await })
+                .await?;
+        } else {
+            self.timed("EXPUNGE", async { live.session.expunge().await?.try_collect::<Vec<_>>().await }).await?;
+        }
         Ok(())
     }
 }

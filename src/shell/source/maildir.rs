@@ -101,7 +101,16 @@ impl Source for Maildir {
         }
     }
 
-    async fn finish(&mut self, mail: &Incoming, how: Disposition) -> Result<(), SourceError> {
+    async fn finish(&mut self, done: &[(Incoming, Disposition)]) -> Result<(), SourceError> {
+        for (mail, how) in done {
+            self.finish_one(mail, *how).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Maildir {
+    async fn finish_one(&self, mail: &Incoming, how: Disposition) -> Result<(), SourceError> {
         let from = PathBuf::from(&mail.key);
         let folder = match how {
             Disposition::Processed => ".Processed",
@@ -138,10 +147,9 @@ mod tests {
             got.iter().map(|m| m.raw.clone()).collect::<Vec<_>>(),
             vec![b"Subject: one\r\n\r\n1".to_vec(), b"Subject: two\r\n\r\n2".to_vec()]
         );
-        md.finish(&got[0], Disposition::Processed).await.unwrap();
-        md.finish(&got[1], Disposition::Failed).await.unwrap();
+        md.finish(&[(got[0].clone(), Disposition::Processed), (got[1].clone(), Disposition::Failed)]).await.unwrap();
         // Finishing twice (a restart after the move) is harmless.
-        md.finish(&got[1], Disposition::Failed).await.unwrap();
+        md.finish(&[(got[1].clone(), Disposition::Failed)]).await.unwrap();
         assert!(md.scan().unwrap().is_empty());
         assert_eq!(std::fs::read_dir(root.join(".Processed/cur")).unwrap().count(), 1);
         assert_eq!(std::fs::read_dir(root.join(".Failed/cur")).unwrap().count(), 1);

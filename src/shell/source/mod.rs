@@ -33,6 +33,6 @@ pub trait Source: Send {
     /// to cancel: nothing is changed until `finish`.
     fn next(&mut self) -> impl Future<Output = Result<Vec<Incoming>, SourceError>> + Send;
 
-    /// Moves a decided mail out of the inbox.
-    fn finish(&mut self, mail: &Incoming, how: Disposition) -> impl Future<Output = Result<(), SourceError>> + Send;
+    /// Moves decided mails out of the inbox, each to the folder its disposition names.
+    fn finish(&mut self, done: &[(Incoming, Disposition)]) -> impl Future<Output = Result<(), SourceError>> + Send;
 }
