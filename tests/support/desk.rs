@@ -110,6 +110,11 @@ impl Desk {
         Desk::run(config, dir, ManualClock::new(at(now))).await
     }
 
+    /// A desk on a configuration the test wrote itself, starting on [`MONDAY`].
+    pub async fn from_config(config: Config, dir: tempfile::TempDir) -> Desk {
+        Desk::run(config, dir, ManualClock::new(at(MONDAY))).await
+    }
+
     async fn run(config: Config, dir: tempfile::TempDir, clock: ManualClock) -> Desk {
         let store = Store::open(&config.database).expect("open the store");
         let desk = Arc::new(LoketDesk::new(&config).expect("templates render"));
