@@ -148,7 +148,10 @@ fn open_store(config: &Config) -> Result<Store> {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Serve { config } => serve(load(config)?).await,
+        Command::Serve { config } => {
+            let stop = StopSignal::listen()?;
+            serve(load(config)?, stop).await
+        }
         Command::Parse { file, config, now } => parse_command(&file, config, now),
         Command::Demo { language, lines, keep } => {
             if language != "id" && language != "en" {
@@ -231,27 +234,42 @@ fn describe_outbox(o: &OutboxConfig) -> String {
     }
 }
 
-async fn shutdown_signal() {
+/// SIGINT and SIGTERM, listened for from the first moment of `serve`: a stop asked for
+/// while loket is still starting is honoured once it runs, instead of killing it.
+struct StopSignal {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-    tracing::info!("stop requested");
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
 }
 
-async fn serve(config: Config) -> Result<ExitCode> {
+impl StopSignal {
+    fn listen() -> Result<StopSignal> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(StopSignal {
+                term: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+                int: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(StopSignal {})
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("stop requested");
+    }
+}
+
+async fn serve(config: Config, stop: StopSignal) -> Result<ExitCode> {
     let store = open_store(&config)?;
     let desk = Arc::new(Desk::new(&config).context("the templates do not render")?);
     let db = Db::new(store);
@@ -260,27 +278,39 @@ async fn serve(config: Config) -> Result<ExitCode> {
         OutboxConfig::File { path } => {
             let sender =
                 FileSender::new(path).with_context(|| format!("creating the outbox folder {}", path.display()))?;
-            serve_with(&config, desk, db, Arc::new(sender)).await
+            serve_with(&config, desk, db, Arc::new(sender), stop).await
         }
-        OutboxConfig::Smtp { server } => serve_with(&config, desk, db, Arc::new(SmtpSender::new(server)?)).await,
+        OutboxConfig::Smtp { server } => serve_with(&config, desk, db, Arc::new(SmtpSender::new(server)?), stop).await,
     }
 }
 
-async fn serve_with<T: Sender>(config: &Config, desk: Arc<Desk>, db: Db, sender: Arc<T>) -> Result<ExitCode> {
+async fn serve_with<T: Sender>(
+    config: &Config,
+    desk: Arc<Desk>,
+    db: Db,
+    sender: Arc<T>,
+    stop: StopSignal,
+) -> Result<ExitCode> {
     match &config.inbox {
         InboxConfig::Maildir { path, poll_seconds } => {
             let source = Maildir::open(path, std::time::Duration::from_secs(*poll_seconds))?;
-            go(desk, db, source, sender).await
+            go(desk, db, source, sender, stop).await
         }
         InboxConfig::Imap { .. } => {
             let source = ImapSource::new(&config.inbox, db.clone())?;
-            go(desk, db, source, sender).await
+            go(desk, db, source, sender, stop).await
         }
     }
 }
 
-async fn go<S: Source, T: Sender>(desk: Arc<Desk>, db: Db, source: S, sender: Arc<T>) -> Result<ExitCode> {
-    service::run(desk, db, source, sender, Arc::new(SystemClock), RunOptions::default(), shutdown_signal()).await;
+async fn go<S: Source, T: Sender>(
+    desk: Arc<Desk>,
+    db: Db,
+    source: S,
+    sender: Arc<T>,
+    stop: StopSignal,
+) -> Result<ExitCode> {
+    service::run(desk, db, source, sender, Arc::new(SystemClock), RunOptions::default(), stop.wait()).await;
     Ok(ExitCode::SUCCESS)
 }
 
