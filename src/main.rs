@@ -108,13 +108,16 @@ fn main() -> ExitCode {
         Command::Demo { .. } | Command::Parse { .. } => "warn",
         _ => "info,async_imap=warn,lettre=warn",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LOKET_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("LOKET_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Whatever LOKET_LOG asks for, these libraries never log below info: at debug and
+    // trace they write the wire (AUTH, LOGIN) or the templates' data (the password).
+    for quiet in ["async_imap=info", "lettre=info", "rustls=info", "tokio_rustls=info", "handlebars=info"] {
+        if let Ok(d) = quiet.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -315,12 +315,17 @@ impl Process {
     }
 
     pub fn start(&mut self) {
+        self.start_with_log_level("info");
+    }
+
+    /// Starts with `LOKET_LOG` set to `level` (e.g. "trace", to read everything it says).
+    pub fn start_with_log_level(&mut self, level: &str) {
         self.starts += 1;
         let log = std::fs::File::create(self.dir.join(format!("loket-{}.log", self.starts))).expect("log file");
         let child = std::process::Command::new(binary())
             .args(["serve", "--config"])
             .arg(&self.config)
-            .env("LOKET_LOG", "info")
+            .env("LOKET_LOG", level)
             .stdout(std::process::Stdio::null())
             .stderr(log)
             .spawn()
