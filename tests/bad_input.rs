@@ -85,7 +85,7 @@ fn cases() -> Vec<Case> {
         },
         Case {
             name: "no Date",
-            raw: format!("From: Rizki <rizki@bps.test>\r\nTo: zoom@bps.test\r\nSubject: Pinjam Zoom\r\nMessage-ID: <nodate@bps.test>\r\n\r\nMohon pinjam Zoom besok pukul 09.00-10.00 WIB.\r\n").into_bytes(),
+            raw: b"From: Rizki <rizki@bps.test>\r\nTo: zoom@bps.test\r\nSubject: Pinjam Zoom\r\nMessage-ID: <nodate@bps.test>\r\n\r\nMohon pinjam Zoom besok pukul 09.00-10.00 WIB.\r\n".to_vec(),
             outcomes: &["held"],
             answered: true,
         },
