@@ -125,3 +125,37 @@ async fn a_responder_without_headers_and_the_desk_exchange_at_most_one_mail_a_da
     assert_eq!(outcomes, vec!["held".to_string(), "ignored".to_string()]);
     desk.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bounces_lists_robots_and_the_desks_own_mail_are_never_answered() {
+    let stack = MailStack::start(USERS);
+    let mut desk = Desk::start(&stack, MONDAY).await;
+    let ask = "Mohon pinjam Zoom Senin, 12 Januari 2026 pukul 09.00-10.00 WIB.";
+    let date = "Mon, 05 Jan 2026 08:00:00 +0700";
+    let report = "From: MAILER-DAEMON@bps.test\r\nTo: ooo@bps.test\r\nSubject: Delivery Status Notification (Failure)\r\nDate: Mon, 05 Jan 2026 08:00:00 +0700\r\nMessage-ID: <dsn.1@bps.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"r\"\r\n\r\n--r\r\nContent-Type: text/plain\r\n\r\nMohon pinjam Zoom Senin, 12 Januari 2026 pukul 09.00-10.00 WIB.\r\n--r\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; bps.test\r\n\r\nFinal-Recipient: rfc822; x@bps.test\r\nAction: failed\r\nStatus: 5.1.1\r\n--r--\r\n";
+    let robots: Vec<(&str, Vec<u8>)> = vec![
+        ("ooo@bps.test", mail_with("ooo@bps.test", "Pinjam Zoom", date, ask, &[("Auto-Submitted", "auto-generated")])),
+        ("ooo@bps.test", mail_with("ooo@bps.test", "Pinjam Zoom", date, ask, &[("Precedence", "junk")])),
+        ("ooo@bps.test", mail_with("ooo@bps.test", "Pinjam Zoom", date, ask, &[("Precedence", "list")])),
+        ("ooo@bps.test", mail_with("ooo@bps.test", "Pinjam Zoom", date, ask, &[("List-Id", "Staf <staf.bps.test>")])),
+        ("zoom@bps.test", mail_with("Loket Zoom <zoom@bps.test>", "Re: [LKT-2026-0001] Pinjam Zoom", date, ask, &[])),
+        ("ooo@bps.test", report.as_bytes().to_vec()),
+    ];
+    for (from, raw) in &robots {
+        send(&stack, from, raw).await;
+    }
+    // The null sender: Dovecot records Return-Path: <>.
+    stack.send_raw("", &["zoom@bps.test"], &mail("ooo@bps.test", "Pinjam Zoom", date, ask)).await.expect("null sender");
+    // Auto-Submitted: no is a human: answered.
+    send(&stack, "rizki@bps.test", &mail_with("rizki@bps.test", "Pinjam Zoom", date, ask, &[("Auto-Submitted", "no")])).await;
+    expect_mail(&stack, "rizki", "LKT-2026-0001").await;
+    stack
+        .wait_for("zoom", "Processed", std::time::Duration::from_secs(30), "eight decided", |m| m.len() == 8)
+        .await
+        .expect("all decided");
+    let outcomes = desk.sql::<String>("SELECT outcome FROM mails_in ORDER BY id");
+    assert_eq!(outcomes.iter().filter(|o| *o == "ignored").count(), 7, "{outcomes:?}");
+    assert_eq!(desk.sql::<i64>("SELECT count(*) FROM outbox WHERE recipients NOT IN ('rizki@bps.test', 'tip@bps.test')"), vec![0]);
+    assert_quiet(&stack, "ooo", 0, std::time::Duration::from_millis(500)).await;
+    desk.shutdown().await;
+}
