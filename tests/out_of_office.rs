@@ -147,7 +147,8 @@ async fn bounces_lists_robots_and_the_desks_own_mail_are_never_answered() {
     // The null sender: Dovecot records Return-Path: <>.
     stack.send_raw("", &["zoom@bps.test"], &mail("ooo@bps.test", "Pinjam Zoom", date, ask)).await.expect("null sender");
     // Auto-Submitted: no is a human: answered.
-    send(&stack, "rizki@bps.test", &mail_with("rizki@bps.test", "Pinjam Zoom", date, ask, &[("Auto-Submitted", "no")])).await;
+    send(&stack, "rizki@bps.test", &mail_with("rizki@bps.test", "Pinjam Zoom", date, ask, &[("Auto-Submitted", "no")]))
+        .await;
     expect_mail(&stack, "rizki", "LKT-2026-0001").await;
     stack
         .wait_for("zoom", "Processed", std::time::Duration::from_secs(30), "eight decided", |m| m.len() == 8)
@@ -155,7 +156,10 @@ async fn bounces_lists_robots_and_the_desks_own_mail_are_never_answered() {
         .expect("all decided");
     let outcomes = desk.sql::<String>("SELECT outcome FROM mails_in ORDER BY id");
     assert_eq!(outcomes.iter().filter(|o| *o == "ignored").count(), 7, "{outcomes:?}");
-    assert_eq!(desk.sql::<i64>("SELECT count(*) FROM outbox WHERE recipients NOT IN ('rizki@bps.test', 'tip@bps.test')"), vec![0]);
+    assert_eq!(
+        desk.sql::<i64>("SELECT count(*) FROM outbox WHERE recipients NOT IN ('rizki@bps.test', 'tip@bps.test')"),
+        vec![0]
+    );
     assert_quiet(&stack, "ooo", 0, std::time::Duration::from_millis(500)).await;
     desk.shutdown().await;
 }

@@ -249,6 +249,7 @@ pub async fn run<S: Source, T: Sender>(
                     outage.failed(&e);
                     failures += 1;
                     pause = true;
+                    source.undecided();
                     break;
                 }
             }

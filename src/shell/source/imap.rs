@@ -233,6 +233,12 @@ impl Source for ImapSource {
         }
     }
 
+    fn undecided(&mut self) {
+        if let Some(live) = &mut self.session {
+            live.scanned = 0;
+        }
+    }
+
     async fn finish(&mut self, done: &[(Incoming, Disposition)]) -> Result<(), SourceError> {
         let Some(mut live) = self.session.take() else {
             return Err(SourceError::Imap("not connected: the mail is moved after the next scan".into()));

@@ -33,6 +33,10 @@ pub trait Source: Send {
     /// to cancel: nothing is changed until `finish`.
     fn next(&mut self) -> impl Future<Output = Result<Vec<Incoming>, SourceError>> + Send;
 
+    /// Mails handed out by `next` but not decided (the store failed) must come again:
+    /// the next call starts over from the oldest waiting mail.
+    fn undecided(&mut self) {}
+
     /// Moves decided mails out of the inbox, each to the folder its disposition names.
     fn finish(&mut self, done: &[(Incoming, Disposition)]) -> impl Future<Output = Result<(), SourceError>> + Send;
 }
