@@ -31,7 +31,8 @@ async fn loket_reconnects_after_dovecot_restarts_and_answers_what_came_meanwhile
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dovecot_restarted_every_30_seconds_while_requests_arrive_loses_nothing() {
     let stack = std::sync::Arc::new(MailStack::start(USERS));
-    let mut desk = Desk::start_with(&stack, MONDAY, ANY_TIME, REMINDERS, "[limits]\nper_sender_per_hour = 100000").await;
+    let mut desk =
+        Desk::start_with(&stack, MONDAY, ANY_TIME, REMINDERS, "[limits]\nper_sender_per_hour = 100000").await;
     let senders = ["rizki", "dewi", "budi"];
     let arriving = tokio::spawn({
         let stack = stack.clone();
@@ -43,7 +44,12 @@ async fn dovecot_restarted_every_30_seconds_while_requests_arrive_loses_nothing(
                     &format!("{who}@bps.test"),
                     &format!("Permohonan Zoom #{i}"),
                     "Mon, 05 Jan 2026 08:00:00 +0700",
-                    &format!("Mohon pinjam Zoom tanggal {} Januari 2026 pukul {:02}.00-{:02}.30 WIB.", 12 + i / 6, 8 + 2 * (i % 6) / 2, 8 + 2 * (i % 6) / 2),
+                    &format!(
+                        "Mohon pinjam Zoom tanggal {} Januari 2026 pukul {:02}.00-{:02}.30 WIB.",
+                        12 + i / 6,
+                        8 + 2 * (i % 6) / 2,
+                        8 + 2 * (i % 6) / 2
+                    ),
                 );
                 ids.push((who, header(&raw, "Message-ID").expect("id")));
                 // Postfix queues what Dovecot cannot take while it restarts.
