@@ -293,3 +293,35 @@ async fn every_bad_input_gets_a_clear_outcome_and_the_service_goes_on() {
         .expect("after");
     assert_eq!(after, "held", "the service kept answering");
 }
+
+/// The real parser, except that it panics on mail that says so.
+fn parser_that_panics(raw: &[u8], opts: &loket::core::parse::ParseOptions) -> loket::core::parse::Parsed {
+    if raw.windows(11).any(|w| w == b"PANIC-HERE!") {
+        panic!("a parser bug, on purpose");
+    }
+    loket::core::parse::parse(raw, opts)
+}
+
+#[test]
+fn a_panic_in_the_parser_quarantines_that_one_mail() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cfg = config(dir.path());
+    let desk = Desk::new(&cfg).expect("desk").with_parser(parser_that_panics);
+    let mut store = Store::open(&cfg.database).expect("store");
+    let now = at("2026-01-05T08:00:00+07:00");
+    let poison = text_mail("poison", "Pinjam Zoom", "", "PANIC-HERE! tanggal 12 Januari 2026 pukul 09.00-10.00 WIB");
+    let handled = desk.handle_mail(&mut store, &poison, now).expect("recorded, not an error");
+    assert_eq!(handled.outcome, "quarantined");
+    assert_eq!(handled.disposition, loket::shell::desk::Disposition::Failed);
+    // Seen again (the move failed, a restart), it is not decided twice.
+    assert_eq!(desk.handle_mail(&mut store, &poison, now).expect("again").outcome, "duplicate");
+    let next =
+        desk.handle_mail(&mut store, &text_mail("fine", "Pinjam Zoom", "", &request(9)), now).expect("next mail");
+    assert_eq!(next.outcome, "held", "the next mail is decided as usual");
+    let c = rusqlite::Connection::open(&cfg.database).expect("db");
+    let told: Vec<String> = {
+        let mut st = c.prepare("SELECT recipients FROM outbox WHERE kind = 'set_aside'").expect("q");
+        st.query_map([], |r| r.get(0)).expect("rows").collect::<Result<_, _>>().expect("rows")
+    };
+    assert_eq!(told, vec!["ti@bps.test".to_string()], "the admins are told");
+}

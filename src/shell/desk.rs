@@ -71,6 +71,8 @@ pub struct Desk {
     builtin: Option<Templates>,
     passwords: BTreeMap<String, Secret>,
     pub retry_horizon: Duration,
+    /// The parser; a seam so a test can prove what a parser panic costs.
+    parser: fn(&[u8], &ParseOptions) -> Parsed,
 }
 
 /// The key a mail is recorded under: its Message-ID, or a hash of its bytes when it has
@@ -117,7 +119,14 @@ impl Desk {
             builtin,
             passwords: config.account_passwords.clone(),
             retry_horizon: config.retry_horizon,
+            parser: parse::parse,
         })
+    }
+
+    /// The same desk reading mail with `parser` (tests: a parser that panics).
+    pub fn with_parser(mut self, parser: fn(&[u8], &ParseOptions) -> Parsed) -> Desk {
+        self.parser = parser;
+        self
     }
 
     fn parse_options(&self, now: DateTime<Utc>) -> ParseOptions {
@@ -132,7 +141,7 @@ impl Desk {
     /// reported), never the service.
     pub fn read(&self, raw: &[u8], now: DateTime<Utc>) -> Option<Parsed> {
         let opts = self.parse_options(now);
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse::parse(raw, &opts))).ok()
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.parser)(raw, &opts))).ok()
     }
 
     /// Decides one inbound mail and commits everything it causes.
