@@ -180,23 +180,41 @@ async fn watch(
     let _ = s.logout().await;
 }
 
-/// The approver answers every approval request with SETUJU as it arrives.
+/// The approver answers every approval request with SETUJU as it arrives (fetching only
+/// what is new, so a long run stays linear).
 async fn approver(stack: Arc<MailStack>, stop: Arc<std::sync::atomic::AtomicBool>) -> usize {
     let t = mx(&stack);
-    let mut answered = 0;
-    let mut seen = 0;
+    let mut s = stack.imap_session("tip").await.expect("imap");
+    tokio::time::timeout(Duration::from_secs(15), s.select("INBOX")).await.expect("in time").expect("select");
+    let (mut answered, mut next_uid) = (0, 1u32);
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        let all = stack.fetch_all("tip", "INBOX").await.unwrap_or_default();
-        for m in all.iter().skip(seen) {
-            if support::desk::subject(m).contains("persetujuan") {
-                let reply = support::desk::reply(m, "tip@bps.test", "Mon, 05 Jan 2026 08:30:00 +0700", "SETUJU");
-                send(&t, "tip@bps.test", "zoom@bps.test", &reply).await;
-                answered += 1;
+        let found = tokio::time::timeout(Duration::from_secs(15), s.uid_search(format!("UID {next_uid}:*")))
+            .await
+            .expect("in time")
+            .expect("search");
+        let mut uids: Vec<u32> = found.into_iter().filter(|u| *u >= next_uid).collect();
+        uids.sort_unstable();
+        if let Some(last) = uids.last().copied() {
+            let set = uids.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+            let fetched: Vec<_> = tokio::time::timeout(Duration::from_secs(30), async {
+                s.uid_fetch(&set, "BODY.PEEK[]").await?.try_collect::<Vec<_>>().await
+            })
+            .await
+            .expect("in time")
+            .expect("fetch");
+            for f in &fetched {
+                let Some(m) = f.body() else { continue };
+                if support::desk::subject(m).contains("persetujuan") {
+                    let reply = support::desk::reply(m, "tip@bps.test", "Mon, 05 Jan 2026 08:30:00 +0700", "SETUJU");
+                    send(&t, "tip@bps.test", "zoom@bps.test", &reply).await;
+                    answered += 1;
+                }
             }
+            next_uid = last + 1;
         }
-        seen = all.len();
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let _ = s.logout().await;
     answered
 }
 

@@ -20,7 +20,7 @@ fn config(dir: &Path) -> Config {
 
 fn request(i: usize) -> Vec<u8> {
     // Four groups of requests; inside a group every slot overlaps every other.
-    let (day, start) = (12 + i % 4, if i % 2 == 0 { "09.00" } else { "09.30" });
+    let (day, start) = (12 + i % 4, if i.is_multiple_of(2) { "09.00" } else { "09.30" });
     format!(
         "From: staff{i}@bps.test\r\nTo: zoom@bps.test\r\nSubject: Pinjam Zoom {i}\r\nDate: Mon, 05 Jan 2026 08:00:00 +0700\r\nMessage-ID: <req{i}@bps.test>\r\n\r\nMohon pinjam Zoom tanggal {day} Januari 2026 pukul {start}-10.30 WIB, 20 peserta.\r\n"
     )
