@@ -1364,6 +1364,16 @@ mod tests {
         rules.roles.approvers.push(Address::parse("kabag@bps.test").unwrap());
         let other = on_mail(&mail("kabag@bps.test", &subject, Intent::Approve), &c, &rules, at(NOW));
         assert_eq!(other.outcome, Outcome::Unverified);
+        // Nor does tip's token of this request approve another request.
+        let mut second = held();
+        second.reference = Reference::new(2026, 2).unwrap();
+        second.asks[0].token_hash = Token::from_bytes([9; 16]).hash();
+        let elsewhere = format!("Re: [LKT-2026-0002] kode {}", Token::from_bytes([1; 16]).reveal());
+        let c2 = Context { request: Some(second), ..ctx() };
+        assert_eq!(
+            on_mail(&mail("tip@bps.test", &elsewhere, Intent::Approve), &c2, &Rules::example(), at(NOW)).outcome,
+            Outcome::Unverified
+        );
     }
 
     #[test]

@@ -13,8 +13,7 @@ pub struct Breach(pub String);
 /// - no two active bookings of one account overlap, each widened by the turnaround;
 /// - every recorded mail has an outcome;
 /// - every request's status is known and its held/approved sessions have an account;
-/// - no pending outbox mail is older than the retry horizon (it would have been given up);
-/// - no Message-ID was sent twice.
+/// - no pending outbox mail is older than the retry horizon (it would have been given up).
 pub fn check(
     store: &mut Store,
     turnaround: Duration,
@@ -68,4 +67,46 @@ pub fn check(
         }
         Ok(out)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::workflow::Status;
+    use crate::shell::samples;
+
+    #[test]
+    fn a_double_booking_and_a_stale_outbox_are_each_reported() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut store = Store::open(&dir.path().join("t.db")).expect("store");
+        let now = DateTime::parse_from_rfc3339("2026-01-05T08:00:00+07:00").expect("t").to_utc();
+        let a = samples::request(Status::Approved);
+        let mut b = samples::request(Status::Held);
+        b.reference = crate::core::domain::Reference::new(2026, 43).expect("ref");
+        store
+            .write(|tx| {
+                tx.save_request(&a, now)?;
+                tx.save_request(&b, now)
+            })
+            .expect("save");
+        let found = check(&mut store, Duration::minutes(60), Duration::hours(24), now).expect("check");
+        assert!(found.iter().any(|b| b.0.contains("double-booked")), "{found:?}");
+        // Cancel one: the schedule is sound again.
+        b.status = Status::Cancelled;
+        store.write(|tx| tx.save_request(&b, now)).expect("save");
+        assert!(check(&mut store, Duration::minutes(60), Duration::hours(24), now).expect("check").is_empty());
+        // A mail pending for two days is past a 24-hour horizon.
+        let out = crate::shell::store::Outgoing {
+            message_id: "m@x".into(),
+            reference: None,
+            kind: crate::core::workflow::MailKind::Ack,
+            recipients: vec![],
+            subject: "s".into(),
+            raw: vec![],
+        };
+        store.write(|tx| tx.enqueue(&out, now)).expect("enqueue");
+        let later =
+            check(&mut store, Duration::minutes(60), Duration::hours(24), now + Duration::days(2)).expect("check");
+        assert!(later.iter().any(|b| b.0.contains("retry horizon")), "{later:?}");
+    }
 }
