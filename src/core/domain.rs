@@ -1,7 +1,7 @@
 //! Domain types that cannot hold invalid values: they are checked once, where data
 //! enters (a mail, the config, the database), and trusted everywhere after.
 
-use chrono::{DateTime, Datelike, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -140,17 +140,6 @@ impl Session {
     pub fn shifted(&self, by: chrono::Duration) -> Session {
         Session { start: self.start + by, end: self.end + by, open_ended: self.open_ended }
     }
-    /// The same slot shown in another offset (a WITA request shown in WIB).
-    pub fn with_offset(&self, offset: FixedOffset) -> Session {
-        Session {
-            start: self.start.with_timezone(&offset),
-            end: self.end.with_timezone(&offset),
-            open_ended: self.open_ended,
-        }
-    }
-    pub fn year(&self) -> i32 {
-        self.start.year()
-    }
 }
 
 /// An email address as the desk compares them: trimmed and lower-cased. Parsing checks
@@ -186,9 +175,6 @@ impl Address {
     }
     pub fn domain(&self) -> &str {
         self.0.split_once('@').map(|(_, d)| d).unwrap_or("")
-    }
-    pub fn local_part(&self) -> &str {
-        self.0.split_once('@').map(|(l, _)| l).unwrap_or("")
     }
 }
 

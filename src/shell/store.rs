@@ -635,12 +635,6 @@ impl Tx<'_> {
         .collect()
     }
 
-    pub fn next_outbox(&self) -> Result<Option<DateTime<Utc>>> {
-        let t: Option<String> =
-            self.0.query_row("SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'", [], |r| r.get(0))?;
-        t.map(|s| parse_ts(&s)).transpose()
-    }
-
     /// Counts an attempt before it is made, so a crash mid-send still counts it.
     pub fn outbox_attempt(&self, id: i64) -> Result<()> {
         self.0.execute("UPDATE outbox SET attempts = attempts + 1 WHERE id = ?1", [id])?;

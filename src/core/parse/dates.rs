@@ -210,19 +210,8 @@ impl<'t, 'a> DateReader<'t, 'a> {
     /// Reads every date mention, in order. `usable(i)` says whether token `i` may start
     /// a mention (tokens of masked header lines may not).
     pub fn read_all(&mut self, usable: &dyn Fn(usize) -> bool) -> Vec<DateMention> {
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < self.toks.len() {
-            if usable(i)
-                && let Some(m) = self.mention_at(i)
-            {
-                i = m.end_tok.max(i + 1);
-                out.push(m);
-                continue;
-            }
-            i += 1;
-        }
-        out
+        let len = self.toks.len();
+        super::text::scan_mentions(len, usable, |i| self.mention_at(i), |m| m.end_tok)
     }
 
     fn mention_at(&mut self, i: usize) -> Option<DateMention> {

@@ -147,6 +147,30 @@ pub fn tokenize<'a>(text: &'a str, lower: &'a str) -> Tokens<'a> {
 }
 
 /// Splits a text into lines with their byte offsets.
+/// Reads mentions left to right over `len` tokens: where `at(i)` finds one, the scan goes
+/// on after it (`end(m)`), else from the next token. `usable(i)` says whether token `i`
+/// may start a mention (tokens of masked header lines may not).
+pub fn scan_mentions<M>(
+    len: usize,
+    usable: &dyn Fn(usize) -> bool,
+    mut at: impl FnMut(usize) -> Option<M>,
+    end: impl Fn(&M) -> usize,
+) -> Vec<M> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < len {
+        if usable(i)
+            && let Some(m) = at(i)
+        {
+            i = end(&m).max(i + 1);
+            out.push(m);
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
 pub fn lines_with_offsets(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let mut off = 0;
     text.split('\n').map(move |l| {

@@ -140,19 +140,8 @@ impl<'t, 'a> TimeReader<'t, 'a> {
     }
 
     pub fn read_all(&self, usable: &dyn Fn(usize) -> bool) -> Vec<TimeMention> {
-        let mut out = Vec::new();
-        let mut i = 0;
-        while i < self.toks.len() {
-            if usable(i)
-                && let Some(m) = self.mention_at(i)
-            {
-                i = m.end_tok.max(i + 1);
-                out.push(m);
-                continue;
-            }
-            i += 1;
-        }
-        out
+        let len = self.toks.len();
+        super::text::scan_mentions(len, usable, |i| self.mention_at(i), |m| m.end_tok)
     }
 
     /// One clock point: hour, maybe minutes, maybe am/pm, a day-part word and a zone.
