@@ -5,6 +5,8 @@
 //! The desk runs in-process on its embedded default (a real Maildir, `.eml` files out,
 //! SQLite): what is under test here is the desk, not the mail servers.
 
+mod support;
+
 use chrono::{DateTime, Utc};
 use loket::shell::clock::{Clock, ManualClock};
 use loket::shell::config::{Config, InboxConfig, OutboxConfig};
@@ -170,11 +172,7 @@ fn cases() -> Vec<Case> {
 }
 
 fn config(dir: &Path) -> Config {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/loket.toml"))
-        .expect("example config")
-        .replace("\"var/", &format!("\"{}/", dir.display()))
-        .replace("per_sender_per_hour = 10", "per_sender_per_hour = 1000");
-    Config::from_toml(&text, Path::new("t.toml"), &|_| None).expect("config")
+    support::desk::example_config(dir)
 }
 
 fn at(s: &str) -> DateTime<Utc> {

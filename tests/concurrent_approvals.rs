@@ -2,6 +2,8 @@
 //! under heavy load) and decide overlapping requests and their approvals at the same
 //! moment. `BEGIN IMMEDIATE` serialises every decision: no account is ever booked twice.
 
+mod support;
+
 use loket::shell::config::Config;
 use loket::shell::desk::Desk;
 use loket::shell::store::Store;
@@ -11,11 +13,7 @@ use std::sync::{Arc, Barrier};
 const THREADS: usize = 8;
 
 fn config(dir: &Path) -> Config {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/loket.toml"))
-        .expect("example")
-        .replace("\"var/", &format!("\"{}/", dir.display()))
-        .replace("per_sender_per_hour = 10", "per_sender_per_hour = 100000");
-    Config::from_toml(&text, Path::new("t.toml"), &|_| None).expect("config")
+    support::desk::example_config(dir)
 }
 
 fn request(i: usize) -> Vec<u8> {

@@ -2,7 +2,8 @@
 //! parser, the decision, the rendered answers, the store — and each gets an outcome.
 //! (`fuzz/` holds the targets; a crash found there is copied into tests/fixtures/fuzz/.)
 
-use loket::shell::config::Config;
+mod support;
+
 use loket::shell::desk::Desk;
 use loket::shell::store::Store;
 use std::path::Path;
@@ -10,10 +11,7 @@ use std::path::Path;
 #[test]
 fn every_past_fuzz_crash_is_decided_and_recorded() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/loket.toml"))
-        .expect("example")
-        .replace("\"var/", &format!("\"{}/", dir.path().display()));
-    let config = Config::from_toml(&text, Path::new("t.toml"), &|_| None).expect("config");
+    let config = support::desk::example_config(dir.path());
     let desk = Desk::new(&config).expect("desk");
     let mut store = Store::open(&config.database).expect("store");
     let now = chrono::DateTime::parse_from_rfc3339("2026-01-05T08:00:00+07:00").expect("time").to_utc();

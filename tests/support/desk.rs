@@ -391,3 +391,13 @@ pub fn day_in_words(days: i64) -> String {
     let d = (Utc::now() + Duration::days(days)).with_timezone(&chrono_tz::Asia::Jakarta).date_naive();
     loket::core::present::date(loket::core::rules::Language::Id, d)
 }
+
+/// `examples/loket.toml` (the embedded default) with its `var/` paths moved into `dir` and
+/// the per-sender limit raised: the desk for stories that need no mail server.
+pub fn example_config(dir: &Path) -> Config {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/loket.toml"))
+        .expect("examples/loket.toml")
+        .replace("\"var/", &format!("\"{}/", dir.display()))
+        .replace("per_sender_per_hour = 10", "per_sender_per_hour = 100000");
+    Config::from_toml(&text, Path::new("example.toml"), &|_| None).expect("the example config loads")
+}
